@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# setup.sh: installs, by Debian package name, whatever Cord needs and this machine lacks.
+#
+# Runs as root on Debian 12. It asks apt only when a package is missing,
+# so a second run costs a few dpkg queries and nothing else.
+set -euo pipefail
+
+packages=(
+  build-essential        # gcc, make, libc headers
+  cmake                  # the build
+  pkg-config             # finds protobuf-c and Criterion
+  protobuf-compiler      # protoc: schema compiler, and --decode for spec tests
+  protobuf-c-compiler    # protoc-gen-c: parent SDK code
+  libprotobuf-c-dev      # protobuf-c runtime (parent SDK)
+  nanopb                 # protoc-gen-nanopb: child SDK code
+  libnanopb-dev          # nanopb runtime (child SDK)
+  libcriterion-dev       # unit tests
+  spin                   # model checker for spec/model
+  python3                # spec tools and the conformance runner
+  python3-protobuf       # decoded views in the conformance runner
+  valgrind               # memcheck tests
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+# Node.js is a real peer of the json binding; any node on PATH (v18 or
+# later) will do, otherwise Debian's package provides one.
+if ! command -v node >/dev/null 2>&1; then
+  missing+=(nodejs)
+fi
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
