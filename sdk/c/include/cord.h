@@ -1,0 +1,597 @@
+/* cord.h: the Cord parent SDK: start children with every option of Node.js fork() and talk to them over a Cord channel. */
+#ifndef CORD_H
+#define CORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "cord_errors.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Overview
+ * ========
+ * A parent starts a child with cord_spawn(). The child gets one end of a
+ * Unix socket pair; the two sides speak the protocol of spec/cord-v1.md
+ * (or, with CORD_SERIALIZATION_JSON, Node.js's own newline-delimited JSON
+ * channel, spec section 13). Everything that happens to the child (a
+ * message, a reply, its exit) is an event, taken one at a time with
+ * cord_step() (never blocks) or cord_wait() (blocks up to a timeout).
+ *
+ * Sending never blocks either: cord_send() and friends encode the frame
+ * into the child's send queue and return at once, telling the caller when
+ * the queue has grown past its high-water mark (as Node.js's send()
+ * returns false). The queue is written to the socket by cord_step(),
+ * cord_wait(), cord_flush() and cord_loop_wait(), and immediately once a
+ * batch is large enough; many small messages thus share one system call.
+ *
+ * A program with many children puts them in a cord_loop_t (epoll), whose
+ * cost per event does not depend on the number of children. A program with
+ * its own loop polls the descriptors that cord_fds() returns instead.
+ *
+ * Memory: the caller allocates every cord_child_t and cord_loop_t (on the
+ * stack, statically, or in its own structures) and must not move them
+ * between cord_spawn()/cord_loop_init() and the matching close call. The
+ * SDK allocates its internal buffers itself; a steady exchange of messages
+ * of similar sizes allocates nothing (the buffers are reused), see
+ * sdk/c/README.md for the exceptions.
+ *
+ * Threads: a child (and a loop) may be used by one thread at a time. Two
+ * children may be used from two threads at once.
+ *
+ * Errors are negative codes from cord_errors.h: Cord's own (CORD_E*) or a
+ * negated errno value. cord_strerror() turns any of them into text.
+ */
+
+#define CORD_VERSION_MAJOR 1
+#define CORD_VERSION_MINOR 0
+#define CORD_VERSION_PATCH 0
+#define CORD_VERSION_STRING "1.0.0"
+
+/* The protocol versions this SDK speaks (spec HELLO-3). */
+#define CORD_PROTOCOL_MIN 1
+#define CORD_PROTOCOL_MAX 1
+
+/* The most stdio entries a child can have (descriptors 0..CORD_STDIO_MAX-1). */
+#define CORD_STDIO_MAX 16
+
+/* The most descriptors one message can pass (spec FD-1 recommends 64). */
+#define CORD_FDS_MAX 64
+
+/* ---------------------------------------------------------------------------
+ * Options of cord_spawn(): every option of Node.js child_process.fork()
+ * ------------------------------------------------------------------------ */
+
+/* How the channel is spoken (Node's `serialization` option). */
+typedef enum {
+  /* Cord frames (spec sections 3 to 11). The default. */
+  CORD_SERIALIZATION_CORD = 0,
+  /* Node.js's own `json` channel (spec section 13): lets the parent fork an
+   * unmodified Node.js module that calls process.send(). Only JSON one-way
+   * messages cross it; see cord_send(). Node's `advanced` serialization is
+   * not supported: there is no value for it. */
+  CORD_SERIALIZATION_JSON = 1
+} cord_serialization_t;
+
+/* What one descriptor of the child is connected to (one entry of Node's
+ * `stdio` array). Directions are from the child's point of view. */
+typedef enum {
+  /* The parent's own descriptor of the same number (Node's 'inherit'). */
+  CORD_STDIO_INHERIT = 0,
+  /* A pipe to the parent (Node's 'pipe'). Descriptor 0 is the child's input:
+   * the parent writes it through cord_stdio_fd(). Every other pipe is an
+   * output of the child, which the SDK reads and hands over as
+   * CORD_EV_OUTPUT events. */
+  CORD_STDIO_PIPE = 1,
+  /* Nothing: /dev/null for descriptors 0 to 2, closed above (Node's 'ignore'). */
+  CORD_STDIO_IGNORE = 2,
+  /* The parent descriptor `fd` of the entry, duplicated into place (Node's
+   * integer entries). The parent keeps its own copy. */
+  CORD_STDIO_FD = 3,
+  /* The channel (Node's 'ipc'). There must be exactly one, at an index of 3
+   * or more; its index is the descriptor number the child finds in
+   * CORD_CHANNEL_FD (or NODE_CHANNEL_FD). */
+  CORD_STDIO_IPC = 4
+} cord_stdio_kind_t;
+
+typedef struct {
+  cord_stdio_kind_t kind;
+  /* For CORD_STDIO_FD: the parent's descriptor. Ignored otherwise. */
+  int fd;
+} cord_stdio_t;
+
+/* Flags of cord_options_t.flags. Unknown bits are refused with -EINVAL. */
+enum {
+  /* Apply cord_options_t.uid in the child (uid 0 is a valid value, hence
+   * the flag). */
+  CORD_OPT_SETUID = 1u << 0,
+  /* Apply cord_options_t.gid in the child, and clear its supplementary
+   * groups. */
+  CORD_OPT_SETGID = 1u << 1,
+  /* Node's `detached`: the child starts a new session (setsid()), so that it
+   * does not receive its parent's terminal signals and can outlive it.
+   * cord_child_close() then leaves it running instead of killing it. */
+  CORD_OPT_DETACHED = 1u << 2,
+  /* Node's `silent`: descriptors 0, 1 and 2 are pipes to the parent instead
+   * of being inherited. Ignored when `stdio` is given, as in Node. */
+  CORD_OPT_SILENT = 1u << 3,
+  /* Node's `windowsVerbatimArguments`. Accepted for compatibility and
+   * ignored: it only changes argument quoting on Windows. */
+  CORD_OPT_WINDOWS_VERBATIM_ARGUMENTS = 1u << 4,
+  /* Refuse descriptors from the child: the parent's Hello declares
+   * max_fds 0 (spec FD-1). */
+  CORD_OPT_NO_FDS = 1u << 5
+};
+
+/*
+ * The options of cord_spawn(). Zero every field (cord_options_t o = {0};)
+ * and set what you need: zero always means the default, which is Node's
+ * default where Node has the option.
+ */
+typedef struct {
+  /* Working directory of the child; NULL: the parent's (Node's `cwd`). */
+  const char *cwd;
+  /* The child's environment as "NAME=value" strings, NULL-terminated; NULL:
+   * the parent's environment (Node's `env`). The SDK adds the channel
+   * variable (CORD_CHANNEL_FD, or NODE_CHANNEL_FD and
+   * NODE_CHANNEL_SERIALIZATION_MODE) and removes any stale copy of them. */
+  const char *const *env;
+  /* The program to run (Node's `execPath`). NULL: run the module itself.
+   * When set, the child runs exec_path exec_argv... module args...; a name
+   * without '/' is searched in the child's PATH. */
+  const char *exec_path;
+  /* Arguments placed before the module path, NULL-terminated (Node's
+   * `execArgv`). Used only with exec_path; NULL: none. */
+  const char *const *exec_argv;
+  /* argv[0] as the child sees it; NULL: the program's path as given. */
+  const char *argv0;
+  /* Node's `serialization`; CORD_SERIALIZATION_CORD by default. */
+  cord_serialization_t serialization;
+  /* Node's `stdio` array: stdio_count entries for descriptors 0 up,
+   * exactly one of them CORD_STDIO_IPC (else CORD_EIPCCOUNT). NULL: Node's
+   * default, [inherit, inherit, inherit, ipc], or with CORD_OPT_SILENT
+   * [pipe, pipe, pipe, ipc]. */
+  const cord_stdio_t *stdio;
+  int stdio_count;
+  /* The child's user and group, applied only with CORD_OPT_SETUID and
+   * CORD_OPT_SETGID (Node's `uid` and `gid`). */
+  uid_t uid;
+  gid_t gid;
+  /* CORD_OPT_* flags. */
+  unsigned flags;
+  /* Node's `killSignal`: the signal of the `timeout` and of the first
+   * escalation step of cord_stop(); 0: SIGTERM. */
+  int kill_signal;
+  /* Node's `timeout`: milliseconds after which the child is sent
+   * kill_signal if it has not exited; 0: never. */
+  uint32_t timeout_ms;
+
+  /* -- Cord's own options -- */
+
+  /* Largest frame body the parent accepts from the child (its Hello's
+   * max_frame, spec FRAME-2); 0: 64 MiB. At least 256. */
+  uint32_t max_frame;
+  /* Most descriptors the parent accepts with one message; 0: 16. At most
+   * CORD_FDS_MAX. See CORD_OPT_NO_FDS to accept none. */
+  uint32_t max_fds;
+  /* Bytes queued for sending above which sends return 1 ("above the
+   * high-water mark", Node's false); 0: 128 KiB. */
+  size_t high_water;
+  /* Bytes queued for sending (and received but not yet taken) beyond which
+   * the SDK refuses more (-ENOBUFS); 0: 64 MiB, and never less than twice
+   * max_frame. */
+  size_t queue_limit;
+  /* Milliseconds to wait for the child's Hello before failing the channel
+   * with CORD_ETIMEOUT (spec HELLO-12); 0: 10 s. */
+  uint32_t hello_timeout_ms;
+  /* Milliseconds between the steps of cord_stop() (spec END-9); 0: 5 s. */
+  uint32_t grace_ms;
+  /* Name and version announced in the parent's Hello (spec HELLO-4, at most
+   * 64 and 32 bytes); NULL: "cord-c" and CORD_VERSION_STRING. */
+  const char *impl_name;
+  const char *impl_version;
+} cord_options_t;
+
+/* ---------------------------------------------------------------------------
+ * Messages
+ * ------------------------------------------------------------------------ */
+
+/* The payload kinds of spec MSG-3; the values are cord.v1.Message's field numbers. */
+typedef enum {
+  CORD_PAYLOAD_NONE = 0,
+  CORD_PAYLOAD_TYPED = 5,
+  CORD_PAYLOAD_JSON = 6,
+  CORD_PAYLOAD_RAW = 7
+} cord_payload_t;
+
+/*
+ * A message to send. Everything it points to is the caller's and need only
+ * live for the duration of the call: the SDK encodes (and, for fds,
+ * duplicates) before returning.
+ */
+typedef struct {
+  cord_payload_t kind;
+  /* CORD_PAYLOAD_TYPED: the fully qualified message name, NUL-terminated
+   * ("example.v1.Job"). Ignored for other kinds. */
+  const char *type_name;
+  /* The payload bytes: JSON text (UTF-8, no NUL needed), raw bytes, or the
+   * encoded typed message. May be NULL when len is 0. */
+  const void *data;
+  size_t len;
+  /* Descriptors to pass with the message (spec section 8); the SDK
+   * duplicates them, the caller's copies stay the caller's. */
+  const int *fds;
+  unsigned nfds;
+} cord_msg_t;
+
+/* ---------------------------------------------------------------------------
+ * Events
+ * ------------------------------------------------------------------------ */
+
+typedef enum {
+  CORD_EV_NONE = 0,
+  /* The handshake completed (spec section 4): the child's Hello is in
+   * cord_child_t.peer. On the json binding there is no handshake and this
+   * event comes right after the spawn. */
+  CORD_EV_READY,
+  /* A message from the child: one-way (ev.id == 0) or a request (ev.id !=
+   * 0), which the parent must answer with cord_reply() (spec REQ-2). */
+  CORD_EV_MESSAGE,
+  /* The outcome of one of the parent's requests (ev.id): the child's reply
+   * (ev.error == 0; ev.status and the payload are the child's), or its
+   * failure (ev.error < 0: CORD_ECLOSED when the channel ended first, spec
+   * REQ-9, or CORD_ETOOBIG when it could not be sent). Exactly one per
+   * request. */
+  CORD_EV_REPLY,
+  /* The child cancelled its request ev.id, which the parent has not
+   * answered yet (spec REQ-7): the parent still owes exactly one reply. */
+  CORD_EV_CANCEL,
+  /* A Pong answering cord_ping(); ev.id is its nonce. */
+  CORD_EV_PONG,
+  /* The send queue, which had reached the high-water mark, is below it
+   * again. */
+  CORD_EV_DRAIN,
+  /* Something went wrong that the parent should know: ev.error is the code
+   * and ev.detail says more. A non-fatal Error frame from the child
+   * (ev.error is the negated code it sent), a line refused on the json
+   * binding, or a fatal failure of the channel, which a
+   * CORD_EV_DISCONNECT then follows. */
+  CORD_EV_ERROR,
+  /* Output of the child on a CORD_STDIO_PIPE descriptor: ev.stdio_fd says
+   * which (1, 2, ...), ev.data and ev.len hold the bytes; ev.len == 0 means
+   * the child closed it. */
+  CORD_EV_OUTPUT,
+  /* The channel has ended in both directions and is closed (Node's
+   * 'disconnect'). ev.error is 0 after a Goodbye or end of file, else the
+   * fatal code that ended it. */
+  CORD_EV_DISCONNECT,
+  /* The child has exited (Node's 'exit'): ev.exit_status is its exit
+   * status, or -1 if a signal ended it, in which case ev.term_signal is
+   * that signal. The child has been reaped. */
+  CORD_EV_EXIT,
+  /* The last event (Node's 'close'): the child has exited, the channel is
+   * closed and every output pipe has reached its end. */
+  CORD_EV_CLOSE
+} cord_event_type_t;
+
+/*
+ * An event. Everything it points to belongs to the SDK and stays valid
+ * until the next cord_step(), cord_wait() or cord_child_close() on the same
+ * child, except the descriptors in fds, which the event hands over to the
+ * caller: the caller must close them.
+ */
+typedef struct {
+  cord_event_type_t type;
+  /* CORD_EV_ERROR, CORD_EV_REPLY, CORD_EV_DISCONNECT: 0 or a negative code. */
+  int error;
+  /* MESSAGE: the request id (0: one-way). REPLY, CANCEL: the request's id.
+   * PONG: the nonce. */
+  uint64_t id;
+  /* REPLY: the child's status (0: success; spec REQ-2). */
+  uint32_t status;
+  /* MESSAGE, REPLY: the payload. */
+  cord_payload_t kind;
+  const char *type_name; /* CORD_PAYLOAD_TYPED: the message name, NUL-terminated. */
+  const void *data; /* payload bytes, or OUTPUT bytes */
+  size_t len;
+  /* MESSAGE, REPLY: descriptors passed with the message; now the caller's. */
+  int *fds;
+  unsigned nfds;
+  /* OUTPUT: the child's descriptor the bytes came from. */
+  int stdio_fd;
+  /* EXIT: see CORD_EV_EXIT. */
+  int exit_status;
+  int term_signal;
+  /* ERROR, DISCONNECT: text for a person (never NULL for ERROR). */
+  const char *detail;
+} cord_event_t;
+
+/* ---------------------------------------------------------------------------
+ * The child
+ * ------------------------------------------------------------------------ */
+
+/* What the child said in its Hello (valid after CORD_EV_READY). */
+typedef struct {
+  uint32_t version;      /* the version agreed for the channel */
+  uint32_t max_frame;    /* the largest frame the child accepts */
+  uint32_t max_fds;      /* the most descriptors it accepts per message */
+  uint64_t capabilities; /* its Capability bits */
+  uint32_t pid;          /* the pid it claims (diagnostics only) */
+  char impl_name[65];    /* its implementation name, NUL-terminated */
+  char impl_version[33];
+} cord_peer_t;
+
+typedef struct cord_child_s cord_child_t;
+typedef struct cord_loop_s cord_loop_t;
+
+/*
+ * A child process and its channel. Allocated by the caller, filled by
+ * cord_spawn(), released by cord_child_close(). The fields before `priv`
+ * may be read at any time; none may be written except `data`.
+ */
+struct cord_child_s {
+  /* For the caller's own use; the SDK never touches it. */
+  void *data;
+  /* The child's process id. */
+  pid_t pid;
+  /* 1 while messages can be sent (Node's `connected`): from the spawn until
+   * cord_disconnect() or the end of the channel. */
+  int connected;
+  /* 1 once the child has exited; then exit_status and term_signal are set
+   * as in CORD_EV_EXIT. */
+  int exited;
+  int exit_status;
+  int term_signal;
+  /* The child's Hello (after CORD_EV_READY). */
+  cord_peer_t peer;
+  /* The channel mode it was spawned with. */
+  cord_serialization_t serialization;
+  /* Private: the SDK's state. Never read or written by the caller. */
+  struct cord__child_priv *priv;
+};
+
+/*
+ * cord_spawn: starts `module` with `args` as a child with a Cord channel, as
+ * Node.js fork(module, args, opts) does.
+ *
+ * `args` is NULL or a NULL-terminated argument list (not including argv[0]).
+ * The child runs `module args...`, or `exec_path exec_argv... module args...`
+ * when opts->exec_path is set. opts may be NULL for all defaults.
+ *
+ * Failure to start the child is reported here, synchronously: a program
+ * that does not exist (-ENOENT), is not executable (-EACCES), a cwd that
+ * does not exist (-ENOENT), a uid or gid that cannot be applied (-EPERM), a
+ * stdio array without exactly one ipc entry (CORD_EIPCCOUNT), a bad option
+ * (-EINVAL). On failure no child runs, nothing is leaked, and
+ * cord_child_close() must not be called; cord_spawn_error() then gives a
+ * sentence saying what failed, for a person.
+ *
+ * On success the child runs; its first event is CORD_EV_READY (or a failure
+ * of the handshake). Messages may be sent at once: they wait in the queue
+ * until the child's Hello says how large a frame it accepts, and any that
+ * turn out too large are dropped with a CORD_EV_ERROR (and a CORD_EV_REPLY
+ * failure for requests). The cost of this call does not depend on the size
+ * of the parent's memory (the child is created with vfork semantics).
+ *
+ * Example usage:
+ *   cord_child_t c;
+ *   const char *args[] = {"--verbose", NULL};
+ *   int err = cord_spawn(&c, "./worker", args, NULL);
+ *   if (err < 0) fprintf(stderr, "%s\n", cord_spawn_error());
+ */
+int cord_spawn(cord_child_t *c, const char *module, const char *const *args,
+               const cord_options_t *opts);
+
+/* cord_spawn_error: the sentence describing the last cord_spawn() failure
+ * of the calling thread ("" if none). Valid until that thread's next
+ * cord_spawn(). */
+const char *cord_spawn_error(void);
+
+/*
+ * cord_step: does whatever work is ready without blocking (writes queued
+ * frames, reads and decodes what arrived, notices the child's exit and
+ * expired timers) and returns the next event, if any.
+ *
+ * Returns 1 with *ev filled, 0 when there is no event now (call again after
+ * the child's descriptors become ready or cord_timeout() elapses), or a
+ * negative code on misuse (-EINVAL). After CORD_EV_CLOSE it returns 0
+ * forever. Call it until it returns 0 whenever the child's descriptors are
+ * ready, or events may wait unseen.
+ *
+ * Example usage:
+ *   cord_event_t ev;
+ *   while (cord_step(&c, &ev) == 1)
+ *     handle(&ev);
+ */
+int cord_step(cord_child_t *c, cord_event_t *ev);
+
+/*
+ * cord_wait: as cord_step(), but blocks until an event arrives or
+ * timeout_ms elapses (-1: no limit). Returns 1 with *ev, -ETIMEDOUT, or 0
+ * once CORD_EV_CLOSE has been returned. For small programs and tests.
+ */
+int cord_wait(cord_child_t *c, cord_event_t *ev, int timeout_ms);
+
+/*
+ * cord_send: queues a one-way message (spec section 5).
+ *
+ * Returns 0 when queued with the queue below the high-water mark, 1 when
+ * queued but the queue is at or above it (the caller should wait for
+ * CORD_EV_DRAIN before sending much more), or a negative code with nothing
+ * queued: CORD_ECLOSED (disconnected), CORD_ETOOBIG (the frame would exceed
+ * the child's max_frame), -ENOBUFS (the queue is at queue_limit), -EINVAL
+ * (bad message, or more fds than the child accepts), CORD_ENODE (json
+ * binding: not a one-way JSON message, or text Node.js would choke on:
+ * empty, containing a raw newline, not JSON, or a NODE_ internal message).
+ */
+int cord_send(cord_child_t *c, const cord_msg_t *m);
+
+/* cord_send_json: cord_send() of one JSON text, NUL-terminated. */
+int cord_send_json(cord_child_t *c, const char *json);
+
+/*
+ * cord_send_pbc: cord_send() of a protobuf-c message as a typed payload;
+ * its type name is taken from its descriptor.
+ */
+int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg);
+
+/*
+ * cord_request: queues a request (spec section 6) and stores its id in *id.
+ * Its outcome comes later as exactly one CORD_EV_REPLY with that id.
+ * Returns as cord_send(); the json binding refuses requests (CORD_ENODE).
+ */
+int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id);
+
+/*
+ * cord_reply: answers the child's request `id` with `status` (0: success)
+ * and an optional payload m (NULL: none). Each request must be answered
+ * exactly once (spec REQ-2); a second reply, or a reply to an id the child
+ * never sent, gives -EINVAL. Returns as cord_send().
+ */
+int cord_reply(cord_child_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
+
+/*
+ * cord_cancel: asks the child to abandon the parent's request `id` (spec
+ * REQ-6). The request stays outstanding: its CORD_EV_REPLY still comes,
+ * with status CANCELLED (1009) or the normal result. -EINVAL if `id` is not
+ * outstanding.
+ */
+int cord_cancel(cord_child_t *c, uint64_t id);
+
+/* cord_ping: sends a Ping; the child's Pong comes as CORD_EV_PONG with the
+ * same nonce, which is stored in *nonce if not NULL. */
+int cord_ping(cord_child_t *c, uint64_t *nonce);
+
+/*
+ * cord_disconnect: ends the parent's direction of the channel (Node's
+ * disconnect()): sends Goodbye (reason SHUTDOWN) after whatever is queued
+ * and shuts the socket down for writing. `connected` becomes 0 at once;
+ * replies still arrive until the child's direction ends, which the child
+ * does and then exits (spec END-8). CORD_EV_DISCONNECT follows. On the json
+ * binding the socket is simply shut down. CORD_ECLOSED if already
+ * disconnected.
+ */
+int cord_disconnect(cord_child_t *c);
+
+/*
+ * cord_stop: stops the child as spec END-9 says: cord_disconnect(), then
+ * after grace_ms the kill signal, then after grace_ms SIGKILL, each step
+ * only if the child is still running. The events come as usual, ending
+ * with CORD_EV_CLOSE.
+ */
+int cord_stop(cord_child_t *c);
+
+/* cord_kill: sends `sig` to the child (Node's kill()); -ESRCH once it has
+ * been reaped. The exit comes as CORD_EV_EXIT. */
+int cord_kill(cord_child_t *c, int sig);
+
+/*
+ * cord_flush: writes the send queue, blocking up to timeout_ms (-1: no
+ * limit), while still reading what the child sends (spec FLOW-1), which
+ * later cord_step() calls return. Returns 0 when the queue is empty,
+ * -ETIMEDOUT, or CORD_ECLOSED if the child's end closed first.
+ */
+int cord_flush(cord_child_t *c, int timeout_ms);
+
+/*
+ * cord_fds: the descriptors to poll for the child, and the events to ask
+ * for (POLLIN, plus POLLOUT on the channel while the queue is not empty).
+ * Fills up to `max` entries of fds and events; returns how many.
+ */
+int cord_fds(const cord_child_t *c, int *fds, short *events, int max);
+
+/* cord_timeout: milliseconds until the child's next timer (a handshake
+ * timeout, the `timeout` option, a cord_stop() step), or -1 if none. */
+int cord_timeout(const cord_child_t *c);
+
+/* cord_stdio_fd: the parent's end of the pipe at the child's descriptor
+ * `child_fd` (0 for its input), or -1 if that descriptor is not a pipe. The
+ * SDK owns it; the caller may write to descriptor 0's pipe, and close it
+ * with cord_close_stdin(). */
+int cord_stdio_fd(const cord_child_t *c, int child_fd);
+
+/* cord_close_stdin: closes the parent's end of the child's input pipe, so
+ * the child reads end of file. */
+int cord_close_stdin(cord_child_t *c);
+
+/*
+ * cord_child_close: releases everything the SDK holds for the child. A
+ * child that has not exited is killed with SIGKILL and reaped, unless it
+ * was started with CORD_OPT_DETACHED, in which case it is left running.
+ * Descriptors handed over by events stay the caller's. The struct may be
+ * reused afterwards.
+ */
+void cord_child_close(cord_child_t *c);
+
+/* cord_event_name: "MESSAGE", "EXIT", ... for an event type. */
+const char *cord_event_name(cord_event_type_t type);
+
+/*
+ * cord_event_unpack: decodes a CORD_PAYLOAD_TYPED payload of an event with
+ * protobuf-c, checking that its type is desc's. Returns the message
+ * (free it with protobuf_c_message_free_unpacked(msg, NULL)), or NULL if
+ * the event holds another type or the bytes do not decode.
+ */
+ProtobufCMessage *cord_event_unpack(const cord_event_t *ev, const ProtobufCMessageDescriptor *desc);
+
+/*
+ * cord_frame_describe: writes into out (capacity outlen, NUL-terminated) a
+ * one-line text of an encoded cord.v1.Frame body (without its prefix), in
+ * protobuf text format as `protoc --decode` prints it, squeezed to one
+ * line; strings and bytes longer than 64 bytes are cut and marked.
+ * Returns the length written, or CORD_EPROTOCOL if the bytes do not decode.
+ */
+int cord_frame_describe(const void *body, size_t len, char *out, size_t outlen);
+
+/* ---------------------------------------------------------------------------
+ * The loop: many children, one epoll
+ * ------------------------------------------------------------------------ */
+
+/*
+ * A set of children watched with one epoll instance and one timer heap.
+ * Allocated by the caller; fields private.
+ */
+struct cord_loop_s {
+  int epfd;
+  struct cord__loop_priv *priv;
+};
+
+/* cord_loop_init: prepares an empty loop. Returns 0 or a negative code. */
+int cord_loop_init(cord_loop_t *loop);
+
+/*
+ * cord_loop_add: watches a spawned child in the loop until
+ * cord_child_close(), which removes it. A child belongs to one loop at most.
+ */
+int cord_loop_add(cord_loop_t *loop, cord_child_t *c);
+
+/*
+ * cord_loop_wait: writes every child's queue, then waits up to timeout_ms
+ * (-1: no limit) for any child to have work, and stores up to `max`
+ * children that do in `ready`. Returns how many (0 on timeout) or a
+ * negative code. Call cord_step() on each until it returns 0; a child left
+ * with events is returned again by the next call. The work per call grows
+ * with the number of ready children, not with the number of children.
+ *
+ * Example usage:
+ *   cord_child_t *ready[64];
+ *   int n = cord_loop_wait(&loop, ready, 64, -1);
+ *   for (int i = 0; i < n; i++)
+ *     while (cord_step(ready[i], &ev) == 1) handle(ready[i], &ev);
+ */
+int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout_ms);
+
+/* cord_loop_close: releases the loop. Its children must have been closed
+ * first (cord_child_close() removes them). */
+void cord_loop_close(cord_loop_t *loop);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CORD_H */
