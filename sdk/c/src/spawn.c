@@ -114,10 +114,11 @@ __attribute__((noinline, noreturn)) static void child_run(const plan_t *pl) {
 
   if (pl->new_session && setsid() < 0)
     child_fail(pl, STEP_SETSID, errno);
-  if (pl->set_uid || pl->set_gid) {
-    if (syscall(SYS_setgroups, 0, NULL) < 0)
-      child_fail(pl, STEP_GROUPS, errno);
-  }
+  /* Supplementary groups are cleared when the process may change them; a
+   * process without that privilege keeps the groups it already had, and
+   * the setresgid()/setresuid() below still refuse any real change. */
+  if ((pl->set_uid || pl->set_gid) && syscall(SYS_setgroups, 0, NULL) < 0 && errno != EPERM)
+    child_fail(pl, STEP_GROUPS, errno);
   if (pl->set_gid && syscall(SYS_setresgid, pl->gid, pl->gid, pl->gid) < 0)
     child_fail(pl, STEP_SETGID, errno);
   if (pl->set_uid && syscall(SYS_setresuid, pl->uid, pl->uid, pl->uid) < 0)

@@ -3,7 +3,11 @@
 #define CORD_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cord.h"
 
@@ -47,3 +51,27 @@ static inline int run_to_close(cord_child_t *c) {
 }
 
 #endif
+
+/* The JSON description a `report` child sends first, NUL-terminated in
+ * buf; the child is left running its echo loop. */
+static inline void spawn_report(cord_child_t *c, const char *const *args, const cord_options_t *o, char *buf,
+                                size_t cap) {
+  cord_event_t ev;
+  spawn_fake(c, args, o);
+  wait_for(c, &ev, CORD_EV_MESSAGE);
+  cr_assert_eq(ev.kind, CORD_PAYLOAD_JSON);
+  cr_assert_lt(ev.len, cap);
+  memcpy(buf, ev.data, ev.len);
+  buf[ev.len] = '\0';
+}
+
+/* Whether JSON text `j` holds the exact member text `member` (e.g.
+ * "\"uid\":0,"), a check precise enough for the report's fixed layout. */
+static inline int has(const char *j, const char *member) { return strstr(j, member) != NULL; }
+
+/* Disconnects and runs the child to its end; returns as run_to_close(). */
+static inline int run_to_close_after_disconnect(cord_child_t *c) {
+  int r = cord_disconnect(c);
+  cr_assert(r == 0 || r == CORD_ECLOSED, "disconnect: %s", cord_strerror(r));
+  return run_to_close(c);
+}

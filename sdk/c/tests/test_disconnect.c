@@ -1,0 +1,100 @@
+/* test_disconnect.c: the channel ending from either side, with or without Goodbye, and what happens to open requests. */
+#include "helpers.h"
+
+Test(disconnect, child_says_goodbye_first, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"goodbye", NULL};
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_DISCONNECT);
+  cr_expect_eq(ev.error, 0);
+  cr_expect_eq(c.connected, 0);
+  wait_for(&c, &ev, CORD_EV_EXIT);
+  cr_expect_eq(ev.exit_status, 0, "the child waited for the parent's end, then exited 0");
+  wait_for(&c, &ev, CORD_EV_CLOSE);
+  cord_child_close(&c);
+}
+
+Test(disconnect, child_exits_without_goodbye, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"exit", "3", NULL};
+  cord_event_type_t order[3];
+  int n = 0;
+  spawn_fake(&c, args, NULL);
+  while (n < 3) {
+    cr_assert_eq(cord_wait(&c, &ev, WAIT_MS), 1);
+    if (ev.type == CORD_EV_DISCONNECT || ev.type == CORD_EV_EXIT || ev.type == CORD_EV_CLOSE)
+      order[n++] = ev.type;
+    if (ev.type == CORD_EV_DISCONNECT)
+      cr_expect_eq(ev.error, 0, "end of file on a frame boundary is not an error (END-4)");
+    if (ev.type == CORD_EV_EXIT)
+      cr_expect_eq(ev.exit_status, 3);
+  }
+  /* Node's order for a child that exits: disconnect, exit, close. */
+  cr_expect_eq(order[0], CORD_EV_DISCONNECT);
+  cr_expect_eq(order[1], CORD_EV_EXIT);
+  cr_expect_eq(order[2], CORD_EV_CLOSE);
+  cord_child_close(&c);
+}
+
+Test(disconnect, open_requests_fail_closed_exactly_once, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"sleep", NULL};
+  uint64_t ids[3];
+  int seen[3] = {0}, replies = 0;
+  cord_msg_t m = {.kind = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_READY);
+  for (int i = 0; i < 3; i++)
+    cr_assert_eq(cord_request(&c, &m, &ids[i]), 0);
+  cr_assert_eq(cord_kill(&c, SIGKILL), 0);
+  for (;;) {
+    cr_assert_eq(cord_wait(&c, &ev, WAIT_MS), 1);
+    if (ev.type == CORD_EV_REPLY) {
+      replies++;
+      cr_expect_eq(ev.error, CORD_ECLOSED);
+      for (int i = 0; i < 3; i++)
+        if (ev.id == ids[i])
+          seen[i]++;
+    }
+    if (ev.type == CORD_EV_CLOSE)
+      break;
+  }
+  cr_expect_eq(replies, 3);
+  for (int i = 0; i < 3; i++)
+    cr_expect_eq(seen[i], 1, "request %d", i);
+  cord_child_close(&c);
+}
+
+Test(disconnect, twice_is_an_error, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"echo", NULL};
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_READY);
+  cr_expect_eq(cord_disconnect(&c), 0);
+  cr_expect_eq(cord_disconnect(&c), CORD_ECLOSED);
+  cr_expect_eq(cord_request(&c, NULL, NULL), CORD_ECLOSED);
+  cr_expect_eq(run_to_close(&c), 0);
+  cord_child_close(&c);
+}
+
+Test(disconnect, replies_still_arrive_after_disconnect, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"echo", NULL};
+  uint64_t id;
+  cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = "42", .len = 2};
+  spawn_fake(&c, args, NULL);
+  cr_assert_eq(cord_request(&c, &m, &id), 0);
+  cr_assert_eq(cord_disconnect(&c), 0);
+  /* Goodbye ends one direction only (END-1): the reply still comes. */
+  wait_for(&c, &ev, CORD_EV_REPLY);
+  cr_expect_eq(ev.id, id);
+  cr_expect_eq(ev.error, 0);
+  cr_expect_arr_eq(ev.data, "42", 2);
+  cr_expect_eq(run_to_close(&c), 0);
+  cord_child_close(&c);
+}
