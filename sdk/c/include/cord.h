@@ -183,9 +183,10 @@ typedef struct {
   /* Bytes queued for sending above which sends return 1 ("above the
    * high-water mark", Node's false); 0: 128 KiB. */
   size_t high_water;
-  /* Bytes queued for sending (and received but not yet taken) beyond which
-   * the SDK refuses more (-ENOBUFS); 0: 64 MiB, and never less than twice
-   * max_frame. */
+  /* Bytes queued for sending (and, in cord_flush(), received but not yet
+   * taken) beyond which the SDK refuses more (-ENOBUFS); 0: 64 MiB. A
+   * single message larger than this is still accepted into an empty
+   * queue. */
   size_t queue_limit;
   /* Milliseconds to wait for the child's Hello before failing the channel
    * with CORD_ETIMEOUT (spec HELLO-12); 0: 10 s. */

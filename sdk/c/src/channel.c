@@ -309,7 +309,9 @@ static int queue_frame(priv_t *p, const Cord__V1__Frame *f, const int *fds, unsi
 
   if (n > limit)
     return CORD_ETOOBIG;
-  if (queued(p) + n + 4 > p->queue_limit)
+  /* One frame larger than the limit still goes into an empty queue: the
+   * bound is on what waits, not on the size of a message. */
+  if (queued(p) && queued(p) + n + 4 > p->queue_limit)
     return -ENOBUFS;
   if (nfds) {
     dups = malloc(nfds * sizeof *dups);
@@ -1275,8 +1277,10 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
   p = c->priv;
   cord__arena_reset(&p->arena);
   memset(ev, 0, sizeof *ev);
-  if (p->close_sent)
+  if (p->close_sent) {
+    p->drained = true;
     return 0;
+  }
 
   for (;;) {
     int r;
@@ -1531,8 +1535,6 @@ int cord_spawn(cord_child_t *c, const char *module, const char *const *args, con
   p->max_fds = (o->flags & CORD_OPT_NO_FDS) ? 0 : o->max_fds ? o->max_fds : CORD__DEF_MAX_FDS;
   p->high_water = o->high_water ? o->high_water : CORD__DEF_HIGH_WATER;
   p->queue_limit = o->queue_limit ? o->queue_limit : CORD__DEF_QUEUE_LIMIT;
-  if (p->queue_limit < 2 * (size_t)p->max_frame + 8)
-    p->queue_limit = 2 * (size_t)p->max_frame + 8;
   p->grace_ms = o->grace_ms ? o->grace_ms : CORD__DEF_GRACE_MS;
   p->kill_signal = o->kill_signal ? o->kill_signal : SIGTERM;
   p->detached = (o->flags & CORD_OPT_DETACHED) != 0;

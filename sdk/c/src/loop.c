@@ -256,13 +256,20 @@ int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout
   for (size_t i = 0; i < lp->heap.n && key(lp->heap.v[i]) <= now; i++)
     mark_ready(lp->heap.v[i]);
 
-  while (out < max && lp->ready.n) {
-    cord_child_t *c = lp->ready.v[lp->ready.n - 1];
-    vec_remove(&lp->ready, &c->priv->ready_index, ready_slot);
+  /* First come, first served: the oldest ready children go out, and the
+   * rest move up; the work is proportional to the ready list alone. */
+  size_t take = lp->ready.n < (size_t)max ? lp->ready.n : (size_t)max;
+  for (size_t i = 0; i < take; i++) {
+    cord_child_t *c = lp->ready.v[i];
+    c->priv->ready_index = NONE;
     c->priv->drained = false;
     (void)vec_push(&lp->handed, c, &c->priv->handed_index);
     ready[out++] = c;
   }
+  memmove(lp->ready.v, lp->ready.v + take, (lp->ready.n - take) * sizeof *lp->ready.v);
+  lp->ready.n -= take;
+  for (size_t i = 0; i < lp->ready.n; i++)
+    lp->ready.v[i]->priv->ready_index = i;
   return out;
 }
 
