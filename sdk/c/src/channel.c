@@ -523,11 +523,11 @@ int cord_send(cord_child_t *c, const cord_msg_t *m) {
   p = c->priv;
   if (!m)
     return -EINVAL;
+  if (p->mode == CORD__MODE_JSON && (m->kind != CORD_PAYLOAD_JSON || m->nfds))
+    return CORD_ENODE; /* spec NODE-9 */
   if ((r = check_msg(p, m)) < 0)
     return r;
   if (p->mode == CORD__MODE_JSON) {
-    if (m->kind != CORD_PAYLOAD_JSON || m->nfds)
-      return CORD_ENODE; /* spec NODE-9 */
     if ((r = check_node_json(m->data, m->len)) < 0)
       return r;
     r = queue_json_line(p, m->data, m->len);
