@@ -197,6 +197,12 @@ typedef struct {
    * 64 and 32 bytes); NULL: "cord-c" and CORD_VERSION_STRING. */
   const char *impl_name;
   const char *impl_version;
+  /* Called with each whole frame (prefix included) or json line (newline
+   * included) as the parent queues it (outgoing 1) or takes it from the
+   * socket (outgoing 0), for logs and tools; NULL: none. It must not call
+   * the SDK. `frame` is valid during the call only. */
+  void (*trace)(void *trace_arg, int outgoing, const void *frame, size_t len);
+  void *trace_arg;
 } cord_options_t;
 
 /* ---------------------------------------------------------------------------

@@ -354,6 +354,8 @@ static int queue_frame(priv_t *p, const Cord__V1__Frame *f, const int *fds, unsi
     uint8_t *tag = w + 4 + n - payload_len - vlen - 1;
     *tag = (uint8_t)((CORD__V1__MESSAGE__PAYLOAD_JSON << 3) | 2);
   }
+  if (p->trace)
+    p->trace(p->trace_arg, 1, w, n + 4);
   if (nfds) {
     cord__fdmark_t *m = &p->marks[p->nmarks++];
     m->pos = p->tx_pos + queued(p);
@@ -455,6 +457,8 @@ static int queue_json_line(priv_t *p, const char *text, size_t len) {
     return -ENOMEM;
   memcpy(p->tx.p + p->tx.tail, text, len);
   p->tx.p[p->tx.tail + len] = '\n';
+  if (p->trace)
+    p->trace(p->trace_arg, 1, p->tx.p + p->tx.tail, len + 1);
   p->tx.tail += len + 1;
   return 0;
 }
@@ -1087,6 +1091,8 @@ static int next_frame(priv_t *p, cord_event_t *ev) {
   }
   p->rx.head += (size_t)len + 4;
   p->rx_pos += (uint64_t)len + 4;
+  if (p->trace)
+    p->trace(p->trace_arg, 0, b, (size_t)len + 4);
   r = on_frame(p, b + 4, len, ev);
   if (p->rx.head == p->rx.tail)
     p->rx.head = p->rx.tail = 0;
@@ -1125,6 +1131,8 @@ static int next_line(priv_t *p, cord_event_t *ev) {
     len = (size_t)(nl - b);
     p->rx.head += len + 1;
     p->rx_pos += len + 1;
+    if (p->trace)
+      p->trace(p->trace_arg, 0, b, len + 1);
     close_rxfds(p); /* this binding accepts no handles (spec NODE-8) */
     if (len == 0 || (len == 1 && b[0] == '\r')) {
       push_error(p, CORD_EV_ERROR, CORD_ENODE, "an empty line was discarded");
@@ -1538,6 +1546,8 @@ int cord_spawn(cord_child_t *c, const char *module, const char *const *args, con
   p->grace_ms = o->grace_ms ? o->grace_ms : CORD__DEF_GRACE_MS;
   p->kill_signal = o->kill_signal ? o->kill_signal : SIGTERM;
   p->detached = (o->flags & CORD_OPT_DETACHED) != 0;
+  p->trace = o->trace;
+  p->trace_arg = o->trace_arg;
   p->first_frame = true;
   p->heap_index = p->ready_index = p->dirty_index = p->handed_index = SIZE_MAX;
   cord__arena_init(&p->arena);

@@ -108,6 +108,8 @@ struct cord__child_priv {
   int kill_signal;
   bool detached;
   int mode;
+  void (*trace)(void *, int, const void *, size_t);
+  void *trace_arg;
 
   /* descriptors */
   int fd;    /* the parent's end of the channel; -1 once closed */
