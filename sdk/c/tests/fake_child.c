@@ -33,6 +33,10 @@
  *   goodbye       sends Goodbye at once, then waits for the parent's end
  *   fds           echoes, passing back every descriptor it receives
  *   hello MAXFRAME MINV MAXV MAXFDS   a Hello with these values, then echo
+ *   hold          answers requests only when they are cancelled, with
+ *                 status 1009 (CANCELLED); echoes one-way messages
+ *   cancel        sends request 1 to the parent and cancels it at once;
+ *                 when the reply comes, sends its status back as JSON
  *   stdio         writes "out" to stdout and "err" to stderr, copies its
  *                 input to stdout until end of file, then echoes
  * and, without any handshake:
@@ -395,6 +399,47 @@ int main(int argc, char **argv) {
       send_json(text);
     }
     echo(false);
+  }
+  if (strcmp(mode, "hold") == 0) {
+    Cord__V1__Frame *f;
+    while ((f = recv_frame()) != NULL) {
+      if (f->body_case == CORD__V1__FRAME__BODY_CANCEL) {
+        Cord__V1__Message m = CORD__V1__MESSAGE__INIT;
+        Cord__V1__Frame r = CORD__V1__FRAME__INIT;
+        m.reply_to = f->cancel->id;
+        m.status = 1009;
+        r.body_case = CORD__V1__FRAME__BODY_MESSAGE;
+        r.message = &m;
+        send_frame(&r);
+      } else if (f->body_case == CORD__V1__FRAME__BODY_GOODBYE) {
+        _exit(0);
+      }
+      cord__v1__frame__free_unpacked(f, NULL);
+    }
+    _exit(0);
+  }
+  if (strcmp(mode, "cancel") == 0) {
+    Cord__V1__Message m = CORD__V1__MESSAGE__INIT;
+    Cord__V1__Cancel x = CORD__V1__CANCEL__INIT;
+    Cord__V1__Frame f = CORD__V1__FRAME__INIT;
+    Cord__V1__Frame *in;
+    m.id = 1;
+    f.body_case = CORD__V1__FRAME__BODY_MESSAGE;
+    f.message = &m;
+    send_frame(&f);
+    x.id = 1;
+    f.body_case = CORD__V1__FRAME__BODY_CANCEL;
+    f.cancel = &x;
+    send_frame(&f);
+    while ((in = recv_frame()) != NULL) {
+      if (in->body_case == CORD__V1__FRAME__BODY_MESSAGE && in->message->reply_to == 1) {
+        char text[64];
+        snprintf(text, sizeof text, "{\"status\":%u}", in->message->status);
+        send_json(text);
+      }
+      cord__v1__frame__free_unpacked(in, NULL);
+    }
+    _exit(0);
   }
   if (strcmp(mode, "goodbye") == 0) {
     send_goodbye();

@@ -1,0 +1,46 @@
+/* test_cancel.c: cancellation both ways: the request stays open until its one reply, and a late cancel is harmless. */
+#include "helpers.h"
+
+Test(cancel, parent_cancels_and_still_gets_exactly_one_reply, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"hold", NULL};
+  uint64_t id, other;
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_READY);
+  cr_assert_eq(cord_request(&c, NULL, &id), 0);
+  cr_assert_eq(cord_request(&c, NULL, &other), 0);
+  cr_assert_eq(cord_cancel(&c, id), 0);
+  wait_for(&c, &ev, CORD_EV_REPLY);
+  cr_expect_eq(ev.id, id);
+  cr_expect_eq(ev.error, 0);
+  cr_expect_eq(ev.status, 1009u, "CANCELLED");
+  /* Answered: no longer outstanding, so it cannot be cancelled again. */
+  cr_expect_eq(cord_cancel(&c, id), -EINVAL);
+  cr_expect_eq(cord_cancel(&c, 12345), -EINVAL, "never sent");
+  /* The other one is still open: closing the channel fails it. */
+  cr_assert_eq(cord_disconnect(&c), 0);
+  wait_for(&c, &ev, CORD_EV_REPLY);
+  cr_expect_eq(ev.id, other);
+  cr_expect_eq(ev.error, CORD_ECLOSED);
+  cr_expect_eq(run_to_close(&c), 0);
+  cord_child_close(&c);
+}
+
+Test(cancel, child_cancels_and_parent_answers_once, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"cancel", NULL};
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_MESSAGE);
+  cr_expect_eq(ev.id, 1u, "the child's request");
+  wait_for(&c, &ev, CORD_EV_CANCEL);
+  cr_expect_eq(ev.id, 1u);
+  /* The parent still owes its one reply (REQ-7). */
+  cr_assert_eq(cord_reply(&c, 1, 1009, NULL), 0);
+  cr_expect_eq(cord_reply(&c, 1, 0, NULL), -EINVAL, "a second reply is refused");
+  wait_for(&c, &ev, CORD_EV_MESSAGE);
+  cr_expect_arr_eq(ev.data, "{\"status\":1009}", ev.len);
+  cr_expect_eq(run_to_close_after_disconnect(&c), 0);
+  cord_child_close(&c);
+}
