@@ -1,0 +1,99 @@
+"""cli.py: the `conformance/run` command: selects cases, runs them against an implementation, reports."""
+import argparse
+import fnmatch
+import json
+import os
+import sys
+
+from . import report, runner
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.normpath(os.path.join(HERE, "..", "cases"))
+
+
+def load_cases(root):
+    cases = []
+    for dirpath, _, files in os.walk(root):
+        for name in sorted(files):
+            if name.endswith(".json") and name != "manifest.json":
+                path = os.path.join(dirpath, name)
+                with open(path) as f:
+                    c = json.load(f)
+                c["_path"] = os.path.relpath(path, root)
+                cases.append(c)
+    cases.sort(key=lambda c: c["case"])
+    return cases
+
+
+def load_xfail(path):
+    """Expected failures: one case id per line, '#' starts a comment."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            body, _, why = line.partition("#")
+            if body.strip():
+                out[body.strip()] = why.strip()
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="conformance/run", description="Run the Cord conformance suite against an implementation.")
+    who = ap.add_mutually_exclusive_group(required=True)
+    who.add_argument("--child", metavar="CMD", help="test a child: the command line that starts it")
+    who.add_argument("--parent", metavar="CMD", help="test a parent: the command line that starts its testee (the child command is appended)")
+    ap.add_argument("--cases", metavar="DIR", default=CASES, help="where the cases are (default: %(default)s)")
+    ap.add_argument("--run", metavar="GLOB", action="append", help="run only cases whose id matches (repeatable)")
+    ap.add_argument("--skip", metavar="GLOB", action="append", default=[], help="skip cases whose id matches (repeatable)")
+    ap.add_argument("--binding", choices=["cord", "node-json", "all"], default="cord",
+                    help="which binding's cases to run (default: %(default)s)")
+    ap.add_argument("--strict", action="store_true", help="fail cases that meet only the required outcome where a recommended one exists")
+    ap.add_argument("--timeout-ms", type=int, default=10000, help="per-case time limit unless the case sets one (default: %(default)s)")
+    ap.add_argument("--xfail", metavar="FILE", help="expected failures; the run fails if one of them passes")
+    ap.add_argument("--report", metavar="DIR", help="write results.json, junit.xml and index.html here")
+    ap.add_argument("-v", "--verbose", action="store_true", help="say more about passing cases too")
+    opts = ap.parse_args(argv)
+
+    role = "child" if opts.child else "parent"
+    command = opts.child or opts.parent
+    xfail = load_xfail(opts.xfail) if opts.xfail else {}
+    selected = []
+    for c in load_cases(opts.cases):
+        if c["role"] != role:
+            continue
+        if opts.binding != "all" and c.get("binding", "cord") != opts.binding:
+            continue
+        if opts.run and not any(fnmatch.fnmatch(c["case"], g) for g in opts.run):
+            continue
+        if any(fnmatch.fnmatch(c["case"], g) for g in opts.skip):
+            continue
+        selected.append(c)
+
+    results = []
+    for c in selected:
+        res = runner.run_case(c, command, opts)
+        if c["case"] in xfail:
+            if res.verdict == "failed":
+                res.verdict = "xfail"
+                res.reason = "expected failure: " + xfail[c["case"]] + "; " + res.reason
+            elif res.verdict in ("passed", "non-strict"):
+                res.verdict = "xpass"
+                res.reason = "listed as an expected failure, but it passed: remove it from " + opts.xfail
+        results.append(res)
+        print(report.console_line(res, opts.verbose), flush=True)
+    stale = [k for k in xfail if k not in {c["case"] for c in selected}]
+    for k in stale:
+        print("STALE  %s is in %s but no selected case has that id" % (k, opts.xfail))
+
+    n = report.counts(results, opts.strict)
+    n["failed"] += len(stale)
+    meta = {"role": role, "command": command, "strict": opts.strict, "date": report.now(),
+            "binding": opts.binding, "cases": opts.cases}
+    if opts.report:
+        report.write_all(opts.report, results, meta, opts.strict)
+        print("report: %s" % os.path.join(opts.report, "index.html"))
+    print("conformance of %s %s:" % (role, command))
+    print("%d passed, %d failed, %d skipped" % (n["passed"], n["failed"], n["skipped"]))
+    if not selected:
+        print("no case selected", file=sys.stderr)
+        return 2
+    return 1 if n["failed"] else 0

@@ -1,0 +1,218 @@
+"""record.py: records a live session between a real parent and a real child through the proxy, and writes it as a case."""
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+
+from . import wire
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def frames_of(log, binding):
+    """The frames (or lines) of each direction, each with the time it was complete and its descriptors."""
+    out = []
+    bufs = {"p2c": b"", "c2p": b""}
+    pending_fds = {"p2c": 0, "c2p": 0}
+    exit_status = None
+    for rec in log:
+        if rec.get("event") == "exit":
+            exit_status = rec["status"]
+            out.append({"t": rec["t"], "kind": "exit", "status": rec["status"]})
+            continue
+        d = rec.get("dir")
+        if not d:
+            continue
+        if rec.get("eof"):
+            out.append({"t": rec["t"], "kind": "eof", "dir": d})
+            continue
+        if "hex" not in rec:
+            continue
+        bufs[d] += bytes.fromhex(rec["hex"])
+        # Descriptors ride with the first byte of the frame that starts in
+        # this chunk (spec FD-3): credit them to the next frame to complete.
+        pending_fds[d] += rec.get("fds", 0)
+        while True:
+            b = bufs[d]
+            if binding == "node-json":
+                i = b.find(b"\n")
+                if i < 0:
+                    break
+                raw, bufs[d] = b[:i + 1], b[i + 1:]
+                out.append({"t": rec["t"], "kind": "line", "dir": d, "raw": raw,
+                            "obj": json.loads(raw.decode()), "fds": pending_fds[d]})
+            else:
+                if len(b) < 4 or len(b) < 4 + int.from_bytes(b[:4], "big"):
+                    break
+                n = int.from_bytes(b[:4], "big")
+                raw, bufs[d] = b[:4 + n], b[4 + n:]
+                f = wire.decode(raw[4:])
+                nf = f.message.fds if f is not None and f.WhichOneof("body") == "message" else 0
+                out.append({"t": rec["t"], "kind": "frame", "dir": d, "raw": raw, "frame": f,
+                            "obj": wire.to_obj(f), "fds": nf})
+                pending_fds[d] -= nf
+            pending_fds[d] = max(0, pending_fds[d]) if binding == "node-json" else pending_fds[d]
+    return out, exit_status
+
+
+HELLO_PATTERN = {"magic": 1146244931, "min_version": {"<=": 1}, "max_version": {">=": 1},
+                 "max_frame": {">=": 256}, "...": True}
+
+
+class Namer:
+    """Values one side chooses (request ids, ping nonces) become names, so a case works with any choice."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+        self.names = {}
+
+    def name(self, kind, v):
+        key = (kind, v)
+        if key not in self.names:
+            self.names[key] = "$%s_%s%d" % (self.prefix, kind, len([k for k in self.names if k[0] == kind]) + 1)
+        return self.names[key]
+
+    def lookup(self, kind, v):
+        return self.names.get((kind, v))
+
+
+def expect_pattern(obj, chooser):
+    """What the implementation under test sent, made into a pattern: exact, except what it may choose."""
+    body = next(iter(obj)) if obj else None
+    if body == "hello":
+        return {"hello": dict(HELLO_PATTERN)}
+    if body == "message":
+        m = dict(obj["message"])
+        if m.get("id"):
+            m["id"] = chooser.name("id", m["id"])
+        return {"message": m}
+    if body == "ping":
+        return {"ping": {"nonce": chooser.name("nonce", obj["ping"].get("nonce", 0))}}
+    if body in ("error", "goodbye"):
+        p = {k: v for k, v in obj[body].items() if k != "detail"}
+        p["..."] = True
+        return {body: p}
+    return obj
+
+
+def send_template(frame, chooser):
+    """What the runner sends: literal bytes, unless it refers to a value the implementation chose."""
+    body = frame.WhichOneof("body")
+    refs = []
+    if body == "message" and frame.message.reply_to:
+        refs.append(("reply_to", "id", frame.message.reply_to))
+    if body == "cancel":
+        refs.append(("id", "id", frame.cancel.id))
+    if body == "pong":
+        refs.append(("nonce", "nonce", frame.pong.nonce))
+    t = wire.text(frame)
+    templated = False
+    for field, kind, v in refs:
+        name = chooser.lookup(kind, v)
+        if name:
+            t = t.replace("%s: %d" % (field, v), "%s: %s" % (field, name), 1)
+            templated = True
+    return t, templated
+
+
+def to_case(items, exit_status, output, meta):
+    role = meta["role"]
+    binding = meta["binding"]
+    runner_dir = "p2c" if role == "child" else "c2p"  # what the runner plays
+    chooser = Namer("c" if role == "child" else "p")
+    steps = []
+    for it in items:
+        if it["kind"] == "exit":
+            if role == "parent":
+                steps.append({"child_exit": it["status"]})
+            continue
+        if it["kind"] == "eof":
+            if it["dir"] == runner_dir:
+                steps.append({"close": "write"})
+            else:
+                steps.append({"expect_eof": True})
+            continue
+        if binding == "node-json":
+            if it["dir"] == runner_dir:
+                st = {"send": {"json": it["obj"]}}
+                if it["fds"]:
+                    st["send"]["fds"] = it["fds"]
+            else:
+                st = {"expect": {"json": it["obj"]}, "hex": wire.hexs(it["raw"])}
+            steps.append(st)
+            continue
+        if it["dir"] == runner_dir:
+            t, templated = send_template(it["frame"], chooser)
+            s = {"text": t}
+            if not templated:
+                s["hex"] = wire.hexs(it["raw"])
+            if it["fds"]:
+                s["fds"] = it["fds"]
+            steps.append({"send": s})
+        else:
+            steps.append({"expect": expect_pattern(it["obj"], chooser), "hex": wire.hexs(it["raw"]),
+                          "text": wire.text(it["frame"])})
+            if it["fds"]:
+                steps.append({"expect_fds": it["fds"]})
+    if role == "child" and exit_status is not None:
+        steps.append({"expect_exit": [exit_status]})
+    if role == "parent" and output:
+        steps.append({"expect_output": output})
+    case = {k: meta[k] for k in ("case", "title", "role", "binding", "level", "checks", "requirement")}
+    case["origin"] = meta["origin"]
+    if meta.get("requires"):
+        case["requires"] = meta["requires"]
+    case["steps"] = steps
+    return case
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="conformance/record",
+                                 description="Record a session between a real parent and a real child as a case.")
+    ap.add_argument("--parent", required=True, help="the parent command; the child command is appended to it")
+    ap.add_argument("--child", required=True, help="the child command")
+    ap.add_argument("--out", required=True, help="the case file to write")
+    ap.add_argument("--case", required=True)
+    ap.add_argument("--title", required=True)
+    ap.add_argument("--role", choices=["child", "parent"], required=True, help="the role the case will test")
+    ap.add_argument("--binding", choices=["cord", "node-json"], default="cord")
+    ap.add_argument("--level", choices=["required", "recommended"], default="required")
+    ap.add_argument("--checks", required=True, help="comma-separated spec ids")
+    ap.add_argument("--requirement", required=True)
+    ap.add_argument("--requires", default="", help="e.g. max_fds=1 (skip when the testee declares less)")
+    ap.add_argument("--parent-env", action="append", default=[], help="NAME=VALUE for the parent")
+    opts = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, "log")
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.path.dirname(HERE) + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        for kv in opts.parent_env:
+            k, _, v = kv.partition("=")
+            env[k] = v
+        argv = shlex.split(opts.parent) + [sys.executable, "-m", "cord_conformance.proxy", log_path, "--"] + \
+            shlex.split(opts.child)
+        p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, timeout=120)
+        output = p.stdout.decode().strip().splitlines()
+        with open(log_path) as f:
+            log = [json.loads(line) for line in f]
+    items, status = frames_of(log, opts.binding)
+    meta = vars(opts).copy()
+    meta["checks"] = [c.strip() for c in opts.checks.split(",") if c.strip()]
+    meta["origin"] = "recorded between %s (parent) and %s (child)" % (
+        os.path.basename(shlex.split(opts.parent)[0]), " ".join(os.path.basename(x) for x in shlex.split(opts.child)[:2]))
+    meta["requires"] = dict((k, int(v)) for k, _, v in (r.partition("=") for r in opts.requires.split(",") if r))
+    case = to_case(items, status, output[-1] if output else "", meta)
+    os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
+    with open(opts.out, "w") as f:
+        json.dump(case, f, indent=1)
+        f.write("\n")
+    print("recorded %s: %d steps, parent exit %d" % (opts.case, len(case["steps"]), p.returncode))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+/* cord_parent_testee.c: the conformance testee of the C parent SDK: starts the child it is given and follows the testee contract. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cord.h"
+
+/*
+ * Usage: cord-parent-testee CHILD-COMMAND [ARG...]
+ * See conformance/README.md, "The testee contract" (T-1 to T-6): it echoes
+ * data, carries out commands, and prints how the child ended.
+ */
+
+#define COMMAND_TYPE "cord.conformance.Command"
+#define MAX_PENDING 64
+
+/* Commands whose reply waits for something: a held request (until its
+ * Cancel), a request of ours (until its reply), a ping (until its Pong). */
+typedef struct {
+  uint64_t command_id; /* the child's request to answer */
+  uint64_t waiting_for; /* our request id or ping nonce */
+  char what;            /* 'h' hold, 'r' request, 'p' ping */
+} pending_t;
+
+static pending_t pending[MAX_PENDING];
+static cord_child_t child;
+static int json_binding;
+
+static void add_pending(char what, uint64_t cmd, uint64_t waiting_for) {
+  for (int i = 0; i < MAX_PENDING; i++)
+    if (!pending[i].what) {
+      pending[i] = (pending_t){cmd, waiting_for, what};
+      return;
+    }
+  cord_reply(&child, cmd, 1012, NULL); /* FAILED: too many at once */
+}
+
+static pending_t *find_pending(char what, uint64_t key, int by_command) {
+  for (int i = 0; i < MAX_PENDING; i++)
+    if (pending[i].what == what && (by_command ? pending[i].command_id : pending[i].waiting_for) == key)
+      return &pending[i];
+  return NULL;
+}
+
+static void send_numbered(int n, const char *kind) {
+  for (int i = 1; i <= n; i++) {
+    char text[64];
+    cord_msg_t m = {0};
+    if (!strcmp(kind, "json")) {
+      m.kind = CORD_PAYLOAD_JSON;
+      m.len = (size_t)snprintf(text, sizeof text, "{\"i\":%d}", i);
+    } else {
+      m.kind = !strcmp(kind, "typed") ? CORD_PAYLOAD_TYPED : CORD_PAYLOAD_RAW;
+      m.type_name = "cord.conformance.Seq";
+      m.len = (size_t)snprintf(text, sizeof text, "%d", i);
+    }
+    m.data = text;
+    /* Queue past the high-water mark too: the flush below writes it out. */
+    if (cord_send(&child, &m) < 0)
+      return;
+  }
+}
+
+/* Carries out one command; `id` is its request (0 on the json binding). */
+static void command(uint64_t id, const char *text, size_t len) {
+  char buf[256], word[32] = "", arg[64] = "";
+  int n;
+  if (len >= sizeof buf)
+    len = sizeof buf - 1;
+  memcpy(buf, text, len);
+  buf[len] = '\0';
+  n = sscanf(buf, "%31s %63s", word, arg);
+  if (n < 1)
+    word[0] = '\0';
+
+  if (!strcmp(word, "send")) {
+    char kind[16] = "json";
+    int count = 0;
+    sscanf(buf, "send %d %15s", &count, kind);
+    send_numbered(count, kind);
+  } else if (!strcmp(word, "request") && id) {
+    cord_msg_t q = {.kind = CORD_PAYLOAD_RAW, .data = "q", .len = 1};
+    uint64_t rid;
+    if (cord_request(&child, &q, &rid) == 0)
+      add_pending('r', id, rid);
+    return;
+  } else if (!strcmp(word, "hold") && id) {
+    add_pending('h', id, 0);
+    return;
+  } else if (!strcmp(word, "fail") && id) {
+    cord_reply(&child, id, (uint32_t)strtoul(arg, NULL, 10), NULL);
+    return;
+  } else if (!strcmp(word, "ping") && id) {
+    uint64_t nonce;
+    if (cord_ping(&child, &nonce) == 0)
+      add_pending('p', id, nonce);
+    return;
+  } else if (!strcmp(word, "goodbye")) {
+    if (id)
+      cord_reply(&child, id, 0, NULL);
+    cord_stop(&child); /* Goodbye(SHUTDOWN), then spec END-9 */
+    return;
+  } else {
+    if (id)
+      cord_reply(&child, id, 1010, NULL); /* UNSUPPORTED, `env` and `exit` too */
+    return;
+  }
+  if (id)
+    cord_reply(&child, id, 0, NULL);
+  else {
+    char done[64];
+    snprintf(done, sizeof done, "{\"done\":\"%s\"}", word);
+    cord_send_json(&child, done);
+  }
+}
+
+/* On the json binding a command is {"conformance":"..."}: found by a
+ * narrow scan, enough for the suite's own messages. */
+static int json_command(const cord_event_t *ev, const char **text, size_t *len) {
+  static const char key[] = "{\"conformance\":\"";
+  const char *d = ev->data;
+  if (ev->len < sizeof key || memcmp(d, key, sizeof key - 1) != 0)
+    return 0;
+  const char *end = memchr(d + sizeof key - 1, '"', ev->len - (sizeof key - 1));
+  if (!end)
+    return 0;
+  *text = d + sizeof key - 1;
+  *len = (size_t)(end - *text);
+  return 1;
+}
+
+static void on_message(const cord_event_t *ev) {
+  const char *text;
+  size_t len;
+  cord_msg_t m = {.kind = ev->kind, .type_name = ev->type_name, .data = ev->data, .len = ev->len,
+                  .fds = ev->fds, .nfds = ev->nfds};
+  if (ev->kind == CORD_PAYLOAD_TYPED && !strcmp(ev->type_name, COMMAND_TYPE)) {
+    if (!strncmp(ev->data, "fds", 3) && ev->len == 3) {
+      cord_reply(&child, ev->id, 0, &m); /* the same descriptors, back */
+      return;
+    }
+    command(ev->id, ev->data, ev->len);
+    return;
+  }
+  if (json_binding && json_command(ev, &text, &len)) {
+    command(0, text, len);
+    return;
+  }
+  if (ev->id)
+    cord_reply(&child, ev->id, 0, &m); /* T-1 */
+  else
+    cord_send(&child, &m); /* T-2 */
+}
+
+int main(int argc, char **argv) {
+  cord_options_t o = {0};
+  const char *binding = getenv("CORD_CONFORMANCE_BINDING");
+  int status = 0;
+
+  if (argc < 2) {
+    fprintf(stderr, "usage: cord-parent-testee CHILD-COMMAND [ARG...]\n");
+    return 1;
+  }
+  json_binding = binding && !strcmp(binding, "json");
+  if (json_binding)
+    o.serialization = CORD_SERIALIZATION_JSON;
+  if (cord_spawn(&child, argv[1], (const char *const *)argv + 2, &o) < 0) {
+    fprintf(stderr, "cord-parent-testee: %s\n", cord_spawn_error());
+    return 1;
+  }
+  for (;;) {
+    cord_event_t ev;
+    pending_t *p;
+    int r = cord_wait(&child, &ev, -1);
+    if (r != 1)
+      break;
+    switch (ev.type) {
+    case CORD_EV_MESSAGE:
+      on_message(&ev);
+      break;
+    case CORD_EV_REPLY:
+      if ((p = find_pending('r', ev.id, 0)) != NULL) {
+        if (ev.error == 0) {
+          cord_msg_t m = {.kind = ev.kind, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
+          cord_reply(&child, p->command_id, ev.status, &m);
+        }
+        p->what = 0;
+      }
+      break;
+    case CORD_EV_CANCEL:
+      if ((p = find_pending('h', ev.id, 1)) != NULL) {
+        cord_reply(&child, ev.id, 1009, NULL);
+        p->what = 0;
+      }
+      break;
+    case CORD_EV_PONG:
+      if ((p = find_pending('p', ev.id, 0)) != NULL) {
+        cord_reply(&child, p->command_id, 0, NULL);
+        p->what = 0;
+      }
+      break;
+    case CORD_EV_EXIT:
+      status = ev.exit_status;
+      if (ev.exit_status >= 0)
+        printf("exit %d\n", ev.exit_status);
+      else
+        printf("signal %d\n", ev.term_signal);
+      break;
+    case CORD_EV_CLOSE:
+      fflush(stdout);
+      cord_child_close(&child);
+      return 0;
+    default:
+      break;
+    }
+    for (unsigned i = 0; i < ev.nfds; i++)
+      close(ev.fds[i]);
+  }
+  (void)status;
+  cord_child_close(&child);
+  return 1;
+}
