@@ -73,6 +73,7 @@ class Run:
         self.peer_hello = None
         self.stdout_path = None
         self.facts = {}
+        self.pushed = []  # events looked at by expect_maybe and put back
 
     def log(self, direction, raw=b"", decoded=""):
         self.result.log.append((round(time.monotonic() - self.t0, 4), direction,
@@ -139,12 +140,15 @@ class Run:
 
     def next_event(self, ignore=()):
         while True:
+            if self.pushed:
+                return self.pushed.pop()
             ev = self.chan.next(self.deadline)
             if ev.kind in ("frame", "line", "garbage"):
                 self.log("in", ev.raw, ev.describe())
             elif ev.kind == "eof":
                 self.log("in", b"", "end of file")
             if ev.kind == "frame" and ev.frame.WhichOneof("body") in ignore:
+                self.log("note", b"", "ignored, as the case allows")
                 continue
             if ev.kind == "frame" and ev.frame.WhichOneof("body") == "hello" and self.peer_hello is None:
                 self.peer_hello = ev.obj["hello"]
@@ -207,6 +211,20 @@ class Run:
         if not ok and not s.get("may_fail"):
             pass  # the peer closed; later steps say whether that was right
 
+    def expect_maybe(self, step):
+        """A frame the spec recommends: consumed if it is there; if not, the case passes only non-strictly."""
+        ev = self.next_event()
+        if ev.kind == "frame":
+            try:
+                wire.match(step["expect_maybe"], ev.obj, dict(self.captures))
+                return
+            except wire.Mismatch:
+                pass
+        self.pushed.append(ev)
+        if step.get("level", "recommended") == "recommended" and self.result.verdict == "passed":
+            self.result.verdict = "non-strict"
+            self.result.reason = "the recommended %s did not come" % json.dumps(step["expect_maybe"])
+
     def expect_eof(self):
         ev = self.next_event()
         if ev.kind != "eof":
@@ -224,7 +242,7 @@ class Run:
         if code is None:
             raise CaseError("the implementation did not exit", "exit status %s" % statuses, "still running")
         self.log("exit", b"", "status %d" % code)
-        if code not in statuses:
+        if statuses != "any" and code not in statuses:
             raise CaseError("wrong exit status", "exit status %s" % statuses, "exit status %d" % code)
 
     def expect_output(self, line):
@@ -284,7 +302,7 @@ class Run:
                 i += 1
             elif "expect_exit" in st:
                 code = self.wait_exit()
-                if code not in st["expect_exit"]:
+                if code is None or (st["expect_exit"] != "any" and code not in st["expect_exit"]):
                     raise CaseError("exit status %s, want %s" % (code, st["expect_exit"]))
         if i < len(seen) and seen[i].kind != "timeout":
             raise CaseError("unexpected %s" % seen[i].describe())
@@ -294,6 +312,8 @@ class Run:
             self.do_send(st["send"])
         elif "expect" in st:
             self.expect_frame(st)
+        elif "expect_maybe" in st:
+            self.expect_maybe(st)
         elif "expect_eof" in st:
             self.expect_eof()
         elif "expect_exit" in st:

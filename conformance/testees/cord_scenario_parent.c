@@ -16,6 +16,7 @@
  *   request json TEXT | request raw TEXT                    a request; waits for its reply
  *   request-fds N json TEXT                                 a request passing N descriptors
  *   command TEXT                                            a testee command (conformance/README.md); waits for its reply
+ *   command-fds N TEXT                                      a command passing N descriptors
  *   cancel TEXT                                             a command, then Cancel for it; waits for its reply
  *   ping                                                    waits for the Pong
  *   disconnect                                              ends the parent's direction; waits for the child's end
@@ -113,6 +114,23 @@ int main(int argc, char **argv) {
       }
       m = (cord_msg_t){.kind = CORD_PAYLOAD_JSON, .data = text ? text + 1 : "{}",
                        .len = text ? strlen(text + 1) : 2, .fds = fds, .nfds = (unsigned)k};
+      r = cord_request(&child, &m, &id);
+      for (int i = 0; i < k; i++)
+        close(fds[i]);
+      if (r >= 0)
+        await(id, CORD_EV_REPLY);
+    } else if (!strcmp(verb, "command-fds")) {
+      int fds[16], k = atoi(kind);
+      const char *text = line + strlen(verb) + 1 + strlen(kind) + 1;
+      for (int i = 0; i < k && i < 16; i++) {
+        int p[2];
+        if (pipe(p) < 0)
+          return 1;
+        close(p[0]);
+        fds[i] = p[1];
+      }
+      m = (cord_msg_t){.kind = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
+                       .len = strlen(text), .fds = fds, .nfds = (unsigned)k};
       r = cord_request(&child, &m, &id);
       for (int i = 0; i < k; i++)
         close(fds[i]);
