@@ -137,7 +137,7 @@ def to_case(items, exit_status, output, meta):
             continue
         if binding == "node-json":
             if it["dir"] == runner_dir:
-                st = {"send": {"json": it["obj"]}}
+                st = {"send": {"json": it["obj"], "hex": wire.hexs(it["raw"])}}
                 if it["fds"]:
                     st["send"]["fds"] = it["fds"]
             else:

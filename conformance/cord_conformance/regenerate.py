@@ -49,11 +49,13 @@ def main(argv=None):
     if opts.node:
         for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "node-child", "*.txt"))):
             area, _, name = os.path.basename(path)[:-4].partition("--")
+            # A real Node.js parent and the reference child.
             jobs.append(("child", "node-json", path, "node-" + area, name,
-                         "%s %s" % (opts.scenario_parent, path), opts.child_testee,
-                         ["CORD_CONFORMANCE_BINDING=json"]))
+                         "%s %s %s" % (opts.node, os.path.join(ROOT, "testees", "node_scenario_parent.js"), path),
+                         opts.child_testee, []))
         for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "node-parent", "*.txt"))):
             area, _, name = os.path.basename(path)[:-4].partition("--")
+            # The reference parent and a real Node.js child.
             jobs.append(("parent", "node-json", path, "node-" + area, name, opts.parent_testee,
                          "%s %s %s" % (opts.node, os.path.join(ROOT, "testees", "node_scenario_child.js"), path),
                          ["CORD_CONFORMANCE_BINDING=json"]))

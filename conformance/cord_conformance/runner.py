@@ -190,8 +190,10 @@ class Run:
     def do_send(self, s):
         fds = []
         if "json" in s:
-            data = (json.dumps(s["json"], separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-            decoded = data[:-1].decode()
+            # The recorded bytes when there are any: JSON has many spellings.
+            data = wire.unhex(s["hex"]) if "hex" in s else \
+                (json.dumps(s["json"], separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+            decoded = data[:-1].decode("utf-8", "replace")
         elif "hex" in s and "$" not in s.get("text", ""):
             data = wire.unhex(s["hex"])
             f = wire.decode(data[4:]) if len(data) >= 4 else None
