@@ -209,13 +209,16 @@ typedef struct {
  * Messages
  * ------------------------------------------------------------------------ */
 
-/* The payload kinds of spec MSG-3; the values are cord.v1.Message's field numbers. */
-typedef enum {
-  CORD_PAYLOAD_NONE = 0,
-  CORD_PAYLOAD_TYPED = 5,
-  CORD_PAYLOAD_JSON = 6,
-  CORD_PAYLOAD_RAW = 7
-} cord_payload_t;
+/* The payload kinds of spec MSG-3; the values are cord.v1.Message's field
+ * numbers. The child SDK's header has the same constants, so that both
+ * headers can be included in one program. */
+#ifndef CORD_PAYLOAD_NONE
+#define CORD_PAYLOAD_NONE 0
+#define CORD_PAYLOAD_TYPED 5
+#define CORD_PAYLOAD_JSON 6
+#define CORD_PAYLOAD_RAW 7
+#endif
+typedef int cord_payload_t;
 
 /*
  * A message to send. Everything it points to is the caller's and need only

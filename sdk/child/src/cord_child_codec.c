@@ -23,6 +23,7 @@ static bool span_decode(pb_istream_t *s, const pb_field_t *field, void **arg) {
   case cord_v1_Message_json_tag:
   case cord_v1_Message_raw_tag:
     fr->kind = (uint8_t)field->tag;
+    sp = &fr->s[1];
     break;
   default:
     break;
@@ -42,6 +43,10 @@ static bool typed_hook(pb_istream_t *s, const pb_field_t *field, void **arg) {
   cord__frame_t *fr = *arg;
   (void)s;
   (void)field;
+  /* A payload replaced by a later member of the oneof leaves no span
+   * behind; a Typed merged into an earlier Typed keeps its own. */
+  if (fr->kind != cord_v1_Message_typed_tag)
+    memset(fr->s, 0, sizeof fr->s);
   fr->kind = cord_v1_Message_typed_tag;
   point(&fr->f.body.message.payload.typed.type, fr);
   point(&fr->f.body.message.payload.typed.value, fr);
@@ -53,8 +58,14 @@ static bool typed_hook(pb_istream_t *s, const pb_field_t *field, void **arg) {
 static bool body_hook(pb_istream_t *s, const pb_field_t *field, void **arg) {
   cord__frame_t *fr = *arg;
   (void)s;
-  fr->body = (uint8_t)field->tag;
-  fr->kind = 0;
+  /* A new member replaces the body (nanopb has zeroed it), so nothing may
+   * survive from the old one; the same member again is merged, as
+   * protobuf merges a repeated submessage, and keeps what it had. */
+  if (fr->body != field->tag) {
+    fr->body = (uint8_t)field->tag;
+    fr->kind = 0;
+    memset(fr->s, 0, sizeof fr->s);
+  }
   switch (field->tag) {
   case cord_v1_Frame_hello_tag:
     point(&fr->f.body.hello.impl_name, fr);
@@ -134,7 +145,7 @@ size_t cord__frame_encode(const cord__frame_t *fr, uint8_t *buf, size_t cap) {
         f.body.message.payload.typed.value.arg = (void *)fr;
       }
     } else {
-      out(&f.body.message.payload.json, &fr->s[0]); /* json and raw alike */
+      out(&f.body.message.payload.json, &fr->s[1]); /* json and raw alike */
     }
     break;
   case cord_v1_Frame_goodbye_tag:

@@ -21,21 +21,21 @@ typedef struct {
  * buffer (cord.options makes them callbacks). Which field a span holds
  * depends on the body:
  *   hello:    s[0] impl_name,      s[1] impl_version
- *   message:  s[0] json, raw or typed.type,  s[1] typed.value
+ *   message:  s[0] typed.type,       s[1] json, raw or typed.value
  *   goodbye, error: s[0] detail
  * `kind` is the payload member of a message (0 when it has none), the
  * field number of cord.v1.Message: 5 typed, 6 json, 7 raw.
  */
 typedef struct {
-  cord_v1_Frame f;
+  uint8_t body; /* decoding: the body member seen, as its field number */
+  uint8_t kind;
   cord__span_t s[2];
   /* Encoding only: when set, typed.value is encoded from this nanopb
    * message instead of from s[1], so the application's struct goes onto
    * the wire without an intermediate buffer. */
   const pb_msgdesc_t *value_fields;
   const void *value_struct;
-  uint8_t body; /* decoding: the body member seen, as its field number */
-  uint8_t kind;
+  cord_v1_Frame f; /* last: the small fields above get the short offsets */
 } cord__frame_t;
 
 /*
@@ -43,13 +43,14 @@ typedef struct {
  * must outlive their use. Returns 1 on success, 0 if the bytes are not a
  * valid cord.v1.Frame.
  */
-int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len);
+__attribute__((warn_unused_result)) int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len);
 
 /*
  * Encodes fr as a whole frame, prefix included, into out[0..cap). Set
  * fr->f.which_body and the body's scalars, fr->kind and the spans first.
- * Returns the frame's length in bytes, or 0 if it does not fit in cap.
+ * Returns the frame's length in bytes, or 0 if it does not fit in cap
+ * (or value_struct's own encoding failed).
  */
-size_t cord__frame_encode(const cord__frame_t *fr, uint8_t *out, size_t cap);
+__attribute__((warn_unused_result)) size_t cord__frame_encode(const cord__frame_t *fr, uint8_t *out, size_t cap);
 
 #endif /* CORD_CHILD_CODEC_H */

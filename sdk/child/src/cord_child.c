@@ -1,0 +1,653 @@
+/* cord_child.c: the Cord child channel: finding it, the handshake, the frame reader, dispatch and sends. */
+/* POSIX.1-2008 for unsetenv(), MSG_NOSIGNAL and the CMSG_* macros under -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+#include "cord_child_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <pb_decode.h>
+
+_Static_assert(sizeof(cord_span_t) == sizeof(cord__span_t) &&
+                   offsetof(cord_chan_msg_t, data) == offsetof(cord_chan_msg_t, type) + sizeof(cord_span_t),
+               "a frame's two spans copy onto a message's type and data");
+
+#define MAGIC 0x44524F43u   /* "CORD" [HELLO-2] */
+#define VERSION 1u          /* the only version this SDK speaks [HELLO-3] */
+#define MAX_LEN 0x7fffffffu /* the largest max_frame [FRAME-3] */
+
+#ifdef CORD_CHILD_NO_NODE
+#define NODE(ch) 0
+#else
+#define NODE(ch) ((ch)->flags & CORD__F_NODE)
+#endif
+
+/* ---- diagnostic texts ------------------------------------------------------ */
+
+#ifdef CORD_CHILD_NO_ERRSTR
+#define TEXT(stmt) ((void)0)
+#else
+#define TEXT(stmt) stmt
+
+/* Appends the string s at p; returns the new end, where a NUL now is. */
+static char *cat(char *p, const char *s) {
+  while ((*p = *s++) != 0)
+    p++;
+  return p;
+}
+
+/* Appends v in decimal; returns the new end, where a NUL now is. */
+static char *num(char *p, uint64_t v) {
+  char t[20];
+  int n = 0;
+  do
+    t[n++] = (char)('0' + v % 10);
+  while ((v /= 10) != 0);
+  while (n)
+    *p++ = t[--n];
+  *p = 0;
+  return p;
+}
+
+/* A failure's text lives at the start of the receive buffer: the frame
+ * that was read there is dead by then, and the buffer outlives the call. */
+static char *text(cord_chan_t *ch) {
+  ch->detail = (const char *)ch->rx;
+  return (char *)ch->rx;
+}
+#endif
+
+/* ---- sending ----------------------------------------------------------------- */
+
+/* Codes the spec marks fatal (section 11): they end the channel. */
+static int fatal(uint32_t code) { return code - 1000u <= 8u && code != 1007u; }
+
+/* The one encode path: every frame is encoded straight into the transmit
+ * buffer, refused whole if it exceeds the parent's max_frame [FRAME-2]
+ * (256 until its Hello [FRAME-4]) or the buffer, and written whole. */
+CORD__CHECK static int emit(cord_chan_t *ch, const cord__frame_t *fr, const int *fds,
+                            unsigned nfds) {
+  size_t cap = ch->peer_max + (size_t)4, n;
+  if (ch->flags & (CORD__F_GOODBYE | CORD__F_NOWRITE))
+    return CORD_ESTATE;
+  if (cap > ch->tx_len)
+    cap = ch->tx_len;
+  n = cord__frame_encode(fr, ch->tx, cap);
+  return n ? cord__wr(ch, ch->tx, n, fds, nfds) : CORD_ETOOBIG;
+}
+
+/* Sends a frame with one scalar: a Ping, Pong or Cancel nonce or id (one
+ * uint64 at the same place in each), an Error code with its detail, or a
+ * Goodbye (v = 0: REASON_DONE). */
+CORD__CHECK static int simple(cord_chan_t *ch, pb_size_t body, uint64_t v, const char *detail) {
+  cord__frame_t fr;
+  memset(&fr, 0, sizeof fr);
+  fr.f.which_body = body;
+  if (body == cord_v1_Frame_error_tag)
+    fr.f.body.error.code = (uint32_t)v;
+  else
+    fr.f.body.ping.nonce = v;
+  if (detail) {
+    fr.s[0].ptr = (const uint8_t *)detail;
+    fr.s[0].len = strlen(detail);
+  }
+  return emit(ch, &fr, NULL, 0);
+}
+
+/* Sends a user message: one-way (id and reply_to 0), a request or a reply. */
+CORD__CHECK static int message(cord_chan_t *ch, uint64_t id, uint64_t reply_to,
+                               const cord_chan_out_t *o) {
+  cord_chan_out_t none; /* NULL is an empty message; a static one would cost more bytes */
+  cord__frame_t fr;
+  if (!o) {
+    memset(&none, 0, sizeof none);
+    o = &none;
+  }
+#ifndef CORD_CHILD_NO_NODE
+  if (NODE(ch)) {
+    if (id || reply_to || o->nfds || o->payload != CORD_PAYLOAD_JSON)
+      return CORD_ENODE; /* [NODE-9] */
+    return cord__node_send(ch, o->data, o->len);
+  }
+#endif
+#ifndef CORD_CHILD_NO_FDS
+  if (o->nfds > ch->peer_fds || o->nfds > CORD_CHILD_MAX_FDS)
+    return CORD_ETOOBIG; /* [FD-1] */
+#else
+  if (o->nfds)
+    return -ENOTSUP;
+#endif
+  if (o->payload == CORD_PAYLOAD_TYPED && !o->type)
+    return -EINVAL;
+  memset(&fr, 0, sizeof fr);
+  fr.f.which_body = cord_v1_Frame_message_tag;
+  fr.f.body.message.id = id;
+  fr.f.body.message.reply_to = reply_to;
+  fr.f.body.message.status = reply_to ? o->status : 0; /* [MSG-5] */
+  fr.f.body.message.fds = o->nfds;
+  fr.kind = (uint8_t)o->payload;
+  fr.s[1].ptr = o->data;
+  fr.s[1].len = o->len;
+  if (o->payload == CORD_PAYLOAD_TYPED) {
+    fr.s[0].ptr = (const uint8_t *)o->type;
+    fr.s[0].len = o->type_len ? o->type_len : strlen(o->type);
+    fr.value_fields = o->fields;
+    fr.value_struct = o->src;
+  }
+  return emit(ch, &fr, o->fds, o->nfds);
+}
+
+/* Finds v in a request table; v = 0 finds a free slot. */
+static uint64_t *slot(uint64_t *t, unsigned n, uint64_t v) {
+  for (; n; n--, t++)
+    if (*t == v)
+      return t;
+  return NULL;
+}
+
+/* ---- ending ---------------------------------------------------------------------- */
+
+/* Closes the received descriptors not handed to the program [FD-9]. */
+static void drop(cord_chan_t *ch) {
+#ifndef CORD_CHILD_NO_FDS
+  while (ch->nq)
+    close(ch->fdq[--ch->nq]);
+#else
+  (void)ch;
+#endif
+}
+
+int cord__stop(cord_chan_t *ch, int code, int send) {
+  if (send && code < 0)
+    CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-code, ch->detail));
+  /* Nothing may follow a failure, and nothing but the Hello may precede
+   * the parent's Hello [HELLO-5]. */
+  if (code < 0 || ch->state == CORD__HANDSHAKE)
+    ch->flags |= CORD__F_NOWRITE;
+  if (code < 0) {
+    if (fatal((uint32_t)-code))
+      ch->flags |= CORD__F_FATAL;
+    /* The parent sees end of file now, even if the program lingers before
+     * it closes the channel [END-11]. */
+    shutdown(ch->fd, SHUT_RDWR);
+    drop(ch);
+  }
+  ch->state = CORD__ENDED;
+  ch->err = code;
+  return 0;
+}
+
+/* After the parent's direction has ended: each own outstanding request is
+ * reported CLOSED once [REQ-9], then the end itself, as often as asked. */
+static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
+  uint64_t *t;
+  for (t = ch->out; t < ch->out + CORD_CHILD_OUT_REQS; t++)
+    if (*t) {
+      m->kind = CORD_CHAN_EV_CLOSED;
+      m->reply_to = *t;
+      m->status = (uint32_t)-CORD_ECLOSED;
+      *t = 0;
+      return 1;
+    }
+  return ch->err;
+}
+
+/* HELLO-7: the first bytes are not Cord. The report previews them: the
+ * prefix, then what of the body was read, or, when the prefix alone gave
+ * the peer away, whatever has already arrived behind it. */
+static int not_cord(cord_chan_t *ch, uint32_t body) {
+#ifndef CORD_CHILD_NO_ERRSTR
+  uint8_t *b = ch->rx;
+  ssize_t n = body;
+  if (n > 28)
+    n = 28;
+  memmove(b + 4, b, (size_t)n);
+  memcpy(b, ch->hdr, 4);
+  if (!n && (n = recv(ch->fd, b + 4, 28, MSG_DONTWAIT)) < 0)
+    n = 0;
+  /* The preview goes behind its own bytes, and the text starts there. */
+  cord_preview(b, (unsigned long)n + 4, cat((char *)b + 32, "not Cord: "), CORD_PREVIEW_MAX);
+  ch->detail = (const char *)b + 32;
+#else
+  (void)body;
+#endif
+  return cord__stop(ch, CORD_ENOTCORD, 1);
+}
+
+/* ---- receiving ------------------------------------------------------------------- */
+
+/* Claims the n oldest queued descriptors for the frame just read [FD-6].
+ * Reads never pass the end of the frame in progress, so every descriptor
+ * queued now came with this frame's bytes: one that it does not announce
+ * can belong to no frame [FD-8], and the frame fails with it, before
+ * anything of it is delivered. Returns 0, or 1 when the channel has failed
+ * [FD-7]. */
+static int take(cord_chan_t *ch, uint32_t n) {
+#ifndef CORD_CHILD_NO_FDS
+  return n != ch->nq || n > ch->max_fds ? !cord__stop(ch, CORD_EFDMISMATCH, 1) : 0;
+#else
+  (void)ch;
+  return n ? !cord__stop(ch, CORD_EFDMISMATCH, 1) : 0;
+#endif
+}
+
+/* Checks the parent's Hello [HELLO-2, HELLO-7..HELLO-9]. Returns 1 when it
+ * is accepted, 0 when the channel has failed. */
+static int hello(cord_chan_t *ch, const cord__frame_t *fr) {
+  const cord_v1_Hello *h = &fr->f.body.hello;
+  if (fr->body != cord_v1_Frame_hello_tag)
+    return cord__stop(ch, CORD_EUNEXPECTED, 1); /* [HELLO-6] */
+  if (h->magic != MAGIC)
+    return not_cord(ch, ch->len);
+  if (h->min_version > h->max_version || h->max_frame < CORD_MIN_FRAME || h->max_frame > MAX_LEN)
+    return cord__stop(ch, CORD_EPROTOCOL, 1);
+  /* V = min(max_version of both); none in common if V < max(min_version). */
+  if (h->max_version < VERSION || h->min_version > VERSION) {
+    TEXT({
+      char *p = cat(text(ch), "no common version: we speak 1..1, peer speaks ");
+      p = cat(num(p, h->min_version), "..");
+      num(p, h->max_version);
+    });
+    return cord__stop(ch, CORD_EVERSION, 1);
+  }
+  ch->peer_max = h->max_frame;
+#ifndef CORD_CHILD_NO_FDS
+  ch->peer_fds = (uint8_t)(h->max_fds > 255 ? 255 : h->max_fds);
+#endif
+  ch->state = CORD__OPEN;
+  return 1;
+}
+
+/* Acts on the whole frame in the receive buffer. Returns 1 with an event
+ * in m, or 0 when there is none (the frame was handled inside, or the
+ * channel has ended). */
+static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
+  cord__frame_t fr;
+  const cord_v1_Message *mm = &fr.f.body.message;
+  uint64_t *t, v;
+
+  if (!cord__frame_decode(&fr, ch->rx, ch->len)) /* [FRAME-6, HELLO-7] */
+    return ch->state == CORD__HANDSHAKE ? not_cord(ch, ch->len) : cord__stop(ch, CORD_EPROTOCOL, 1);
+  if (take(ch, fr.body == cord_v1_Frame_message_tag ? mm->fds : 0))
+    return 0;
+  if (ch->state == CORD__HANDSHAKE)
+    return hello(ch, &fr);
+  v = fr.f.body.ping.nonce; /* also Pong.nonce and Cancel.id, laid out alike */
+
+  switch (fr.body) {
+  case cord_v1_Frame_message_tag:
+    if ((mm->id && mm->reply_to) || (mm->status && !mm->reply_to))
+      return cord__stop(ch, CORD_EPROTOCOL, 1); /* [MSG-5] */
+    if (mm->reply_to) {
+      t = slot(ch->out, CORD_CHILD_OUT_REQS, mm->reply_to);
+      if (!t) { /* [REQ-5]: dropped, reported, the channel stays */
+        drop(ch);
+        TEXT(num(cat(text(ch), "unknown request "), mm->reply_to));
+        CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-CORD_EUNKNOWNREQ, ch->detail));
+        ch->detail = NULL;
+        return 0;
+      }
+    } else if (mm->id) {
+      if (slot(ch->in, CORD_CHILD_IN_REQS, mm->id))
+        return cord__stop(ch, CORD_EPROTOCOL, 1); /* [REQ-4] */
+      t = slot(ch->in, CORD_CHILD_IN_REQS, 0);
+      if (!t) { /* no room to track it: answered here, exactly once [REQ-2] */
+        cord_chan_out_t busy = {.status = (uint32_t)-CORD_EFAILED};
+        drop(ch);
+        CORD__IGNORE(message(ch, 0, mm->id, &busy));
+        return 0;
+      }
+    } else {
+      t = NULL;
+    }
+    if (t)
+      *t = mm->id; /* a reply frees its request's slot; a request takes one */
+    m->kind = CORD_CHAN_EV_MESSAGE;
+    m->id = mm->id;
+    m->reply_to = mm->reply_to;
+    m->status = mm->status;
+    m->payload = fr.kind;
+    memcpy(&m->type, fr.s, sizeof fr.s); /* type, then data */
+#ifndef CORD_CHILD_NO_FDS
+    m->fds = ch->fdq;
+    m->nfds = ch->nq;
+    ch->nq = 0;
+#endif
+    return 1;
+
+  case cord_v1_Frame_cancel_tag: /* [REQ-7, REQ-8] */
+    if (!v || !slot(ch->in, CORD_CHILD_IN_REQS, v))
+      return 0;
+    m->kind = CORD_CHAN_EV_CANCEL;
+    m->id = v;
+    return 1;
+
+  case cord_v1_Frame_ping_tag: /* [PING-2]; refused inside after our Goodbye */
+    CORD__IGNORE(simple(ch, cord_v1_Frame_pong_tag, v, NULL));
+    return 0;
+
+  case cord_v1_Frame_pong_tag: /* [PING-3] */
+    if (!(ch->flags & CORD__F_PING) || v != ch->ping)
+      return 0;
+    ch->flags &= (uint8_t)~CORD__F_PING;
+    m->kind = CORD_CHAN_EV_PONG;
+    m->id = v;
+    return 1;
+
+  case cord_v1_Frame_goodbye_tag: {
+    /* Nothing may follow a Goodbye [END-2]. What is already queued behind
+     * it is looked at without waiting: a parent that keeps its end open
+     * after its Goodbye must not hold the child. */
+    uint8_t c;
+    return cord__stop(ch, recv(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? CORD_EUNEXPECTED : 0,
+                      1);
+  }
+
+  case cord_v1_Frame_error_tag:
+    m->status = fr.f.body.error.code;
+    if (fatal(m->status)) { /* [END-11]: the parent's text becomes the detail */
+      TEXT({
+        memmove(ch->rx, fr.s[0].ptr, fr.s[0].len);
+        ch->rx[fr.s[0].len] = 0;
+        ch->detail = (const char *)ch->rx;
+      });
+      return cord__stop(ch, -(int)m->status, 0);
+    }
+    m->kind = CORD_CHAN_EV_ERROR; /* [ERR-2, ERR-3]: a report, nothing ends */
+    m->data.ptr = fr.s[0].ptr;
+    m->data.len = fr.s[0].len;
+    return 1;
+
+  case cord_v1_Frame_hello_tag:
+    return cord__stop(ch, CORD_EUNEXPECTED, 1); /* [HELLO-10] */
+
+  default:
+    return 0; /* [FRAME-8]: no member this SDK knows */
+  }
+}
+
+/* The reader: takes each frame in exactly two reads' worth of requests,
+ * the 4-byte prefix and then exactly its body, so it never reads a byte
+ * of the next frame. Hence max_frame is the whole receive buffer, a
+ * frame's descriptors arrive while that frame is read [FD-3], and a frame
+ * may arrive over any number of reads [FRAME-11]. */
+static int pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
+  int r;
+  memset(m, 0, sizeof *m);
+  for (;;) {
+    if (ch->state == CORD__ENDED)
+      return ended(ch, m);
+#ifndef CORD_CHILD_NO_NODE
+    if (NODE(ch)) {
+      if ((r = cord__node_pump(ch, m, nb)) != 0)
+        return r;
+      continue;
+    }
+#endif
+    if (ch->have < 4 || ch->have - 4 < ch->len) {
+      r = ch->have < 4 ? cord__rd(ch, ch->hdr + ch->have, 4 - ch->have, nb)
+                       : cord__rd(ch, ch->rx + ch->have - 4, ch->len + 4 - ch->have, nb);
+      if (r == -EAGAIN)
+        return r;
+      if (r <= 0) { /* [FRAME-12, END-4] */
+        cord__stop(ch, r ? r : ch->have ? CORD_ETRUNCATED : 0, r == CORD_EFDMISMATCH);
+        continue;
+      }
+      ch->have += (uint32_t)r;
+      if (ch->have == 4) { /* [FRAME-5]: judged before a byte of the body is read */
+        ch->len = (uint32_t)ch->hdr[0] << 24 | (uint32_t)ch->hdr[1] << 16 |
+                  (uint32_t)ch->hdr[2] << 8 | ch->hdr[3];
+        if (ch->state == CORD__HANDSHAKE && ch->len > CORD_MIN_FRAME)
+          not_cord(ch, 0); /* [HELLO-7] */
+        else if (ch->len > ch->rx_len) {
+          TEXT({
+            char *p = cat(num(cat(text(ch), "frame of "), ch->len), " bytes exceeds max_frame ");
+            num(p, ch->rx_len);
+          });
+          cord__stop(ch, CORD_EFRAMESIZE, 1);
+        }
+      }
+      continue;
+    }
+    ch->have = 0;
+    if ((r = frame(ch, m)) != 0)
+      return r;
+  }
+}
+
+int cord_chan_recv(cord_chan_t *ch, cord_chan_msg_t *m) { return pump(ch, m, 0); }
+
+int cord_chan_step(cord_chan_t *ch, cord_chan_msg_t *m) { return pump(ch, m, MSG_DONTWAIT); }
+
+/* ---- opening ----------------------------------------------------------------------- */
+
+/* Finds the channel's descriptor as CHAN-6..CHAN-9 and NODE-2..NODE-3 say.
+ * Returns it, or CORD_ENOCHANNEL with the reason in the detail. */
+static int find(cord_chan_t *ch, unsigned flags) {
+  const char *name = "CORD_CHANNEL_FD", *v = getenv(name), *why = NULL, *s;
+  struct sockaddr sa;
+  socklen_t len = sizeof sa;
+  int fd = 0, type = 0;
+  char *p = NULL;
+
+#ifndef CORD_CHILD_NO_NODE
+  if (!v && !(flags & CORD_CHAN_F_NO_NODE) && (v = getenv(name = "NODE_CHANNEL_FD")) != NULL) {
+    const char *mode = getenv("NODE_CHANNEL_SERIALIZATION_MODE");
+    ch->flags |= CORD__F_NODE;
+    if (mode && strcmp(mode, "json")) { /* [NODE-3] */
+      name = "NODE_CHANNEL_SERIALIZATION_MODE";
+      v = mode;
+      why = "not json";
+    }
+  }
+#else
+  (void)flags;
+#endif
+  if (!v) { /* [CHAN-7] */
+    TEXT(cat(text(ch), "a Cord child, to be started by a Cord parent: no CORD_CHANNEL_FD"));
+    return CORD_ENOCHANNEL;
+  }
+  /* The text names the variable and its value before the value goes. */
+  TEXT({
+    p = cat(cat(text(ch), name), "=");
+    for (s = v; *s && s - v < 64; s++)
+      *p++ = *s;
+    p = cat(p, ": ");
+  });
+  for (s = v; *s >= '0' && *s <= '9' && fd <= 99999999; s++)
+    fd = fd * 10 + (*s - '0');
+  if (!why && (*s || s == v))
+    why = "not a number";
+  /* Grandchildren must neither see nor inherit the channel [CHAN-6, CHAN-9]. */
+  unsetenv("CORD_CHANNEL_FD");
+  unsetenv("NODE_CHANNEL_FD");
+  unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+  if (!why) {
+    len = sizeof type;
+    if (fcntl(fd, F_GETFD) < 0)
+      why = "not open";
+    else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_STREAM ||
+             (len = sizeof sa, getsockname(fd, &sa, &len)) || sa.sa_family != AF_UNIX)
+      why = "not an AF_UNIX stream socket";
+  }
+  if (why) { /* [CHAN-8] */
+    TEXT(cat(p, why));
+    (void)p;
+    return CORD_ENOCHANNEL;
+  }
+  ch->detail = NULL;
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return fd;
+}
+
+int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
+  const char *name = cfg->impl_name ? cfg->impl_name : CORD_CHILD_IMPL_NAME;
+  const char *ver = cfg->impl_version ? cfg->impl_version : CORD_CHILD_IMPL_VERSION;
+  cord__frame_t fr;
+  cord_chan_msg_t m;
+  int r;
+
+  memset(ch, 0, sizeof *ch);
+  ch->fd = -1;
+  if (!cfg->rx || !cfg->tx || cfg->rx_len < CORD_MIN_FRAME || cfg->rx_len > MAX_LEN ||
+      cfg->tx_len < CORD_MIN_FRAME || cfg->tx_len > MAX_LEN ||
+      (cfg->flags & ~(CORD_CHAN_F_CANCEL | CORD_CHAN_F_NO_NODE)) || strlen(name) > 64 ||
+      strlen(ver) > 32)
+    return -EINVAL;
+  ch->rx = cfg->rx;
+  ch->tx = cfg->tx;
+  ch->rx_len = (uint32_t)cfg->rx_len;
+  ch->tx_len = (uint32_t)cfg->tx_len;
+  ch->peer_max = CORD_MIN_FRAME;
+  ch->next_id = 1;
+  if ((r = find(ch, cfg->flags)) < 0)
+    return r;
+  ch->fd = r;
+  if (NODE(ch)) {
+    ch->state = CORD__OPEN; /* the binding has no handshake */
+    return 0;
+  }
+#ifndef CORD_CHILD_NO_FDS
+  if (cfg->fdq) {
+    ch->fdq = cfg->fdq;
+    ch->fdq_len = (uint8_t)(cfg->fdq_len > 255 ? 255 : cfg->fdq_len);
+    ch->max_fds = ch->fdq_len > CORD_CHILD_MAX_FDS ? CORD_CHILD_MAX_FDS : ch->fdq_len;
+  }
+#endif
+
+  memset(&fr, 0, sizeof fr); /* [HELLO-1, HELLO-2] */
+  fr.f.which_body = cord_v1_Frame_hello_tag;
+  fr.f.body.hello.magic = MAGIC;
+  fr.f.body.hello.min_version = VERSION;
+  fr.f.body.hello.max_version = VERSION;
+  fr.f.body.hello.max_frame = ch->rx_len;
+#ifndef CORD_CHILD_NO_FDS
+  fr.f.body.hello.max_fds = ch->max_fds;
+#endif
+  fr.f.body.hello.capabilities = cfg->flags & CORD_CHAN_F_CANCEL; /* CAPABILITY_CANCEL is 1 */
+  fr.f.body.hello.pid = (uint32_t)getpid();
+  fr.s[0].ptr = (const uint8_t *)name;
+  fr.s[0].len = strlen(name);
+  fr.s[1].ptr = (const uint8_t *)ver;
+  fr.s[1].len = strlen(ver);
+  /* A parent already gone leaves the channel to report its end. */
+  if ((r = emit(ch, &fr, NULL, 0)) < 0 && r != -EPIPE && r != -ECONNRESET)
+    return r;
+  r = pump(ch, &m, 0);
+  return r > 0 ? 0 : r;
+}
+
+void cord_chan_open_or_exit(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const char *prog) {
+  int r = cord_chan_open(ch, cfg), i;
+  const char *part[4] = {prog, ": ", cord_chan_detail(ch), "\n"};
+  struct iovec v[4];
+  if (r >= 0)
+    return;
+  if (!*part[2])
+    part[2] = "cannot open the Cord channel";
+  /* One write, so that the line stays whole among other processes' output. */
+  for (i = 0; i < 4; i++) {
+    v[i].iov_base = (void *)part[i];
+    v[i].iov_len = strlen(part[i]);
+  }
+  CORD__IGNORE(writev(2, v, 4));
+  exit(r == CORD_ENOCHANNEL ? CORD_EXIT_NOCHANNEL : r == -EINVAL ? 1 : cord_chan_close(ch));
+}
+
+/* ---- the rest of the API ------------------------------------------------------------- */
+
+int cord_chan_fd(const cord_chan_t *ch) { return ch->fd; }
+
+int cord_chan_is_node(const cord_chan_t *ch) {
+  (void)ch;
+  return NODE(ch) != 0;
+}
+
+int cord_chan_send(cord_chan_t *ch, const cord_chan_out_t *out) { return message(ch, 0, 0, out); }
+
+int cord_chan_send_json(cord_chan_t *ch, const char *json, size_t len) {
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = json, .len = len};
+  return message(ch, 0, 0, &o);
+}
+
+int cord_chan_send_typed(cord_chan_t *ch, const char *type, const pb_msgdesc_t *fields,
+                         const void *src) {
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type = type, .fields = fields, .src = src};
+  return message(ch, 0, 0, &o);
+}
+
+int cord_chan_request(cord_chan_t *ch, const cord_chan_out_t *out, uint64_t *id) {
+  uint64_t *t = slot(ch->out, CORD_CHILD_OUT_REQS, 0);
+  int r = t ? message(ch, ch->next_id, 0, out) : -ENOBUFS;
+  if (r == 0) {
+    *t = ch->next_id;
+    if (id)
+      *id = ch->next_id;
+    ch->next_id++;
+  }
+  return r;
+}
+
+int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out) {
+  uint64_t *t = id ? slot(ch->in, CORD_CHILD_IN_REQS, id) : NULL;
+  uint32_t s = out ? out->status : 0;
+  int r;
+  if (!t)
+    return NODE(ch) ? CORD_ENODE : CORD_ESTATE;
+  /* [ERR-1, ERR-2]: no POSIX, SDK or reserved code goes on the wire. */
+  if ((s && s < 1000) || (s >= 2000 && s < CORD_APP_ERROR_MIN) || s > MAX_LEN)
+    return -EINVAL;
+  if ((r = message(ch, 0, id, out)) == 0)
+    *t = 0;
+  return r;
+}
+
+int cord_chan_ping(cord_chan_t *ch, uint64_t nonce) {
+  int r = NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_ping_tag, nonce, NULL);
+  if (r == 0) {
+    ch->ping = nonce;
+    ch->flags |= CORD__F_PING;
+  }
+  return r;
+}
+
+int cord_chan_goodbye(cord_chan_t *ch) {
+  int r = NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_goodbye_tag, 0, NULL);
+  if (r == 0) { /* [END-1] */
+    ch->flags |= CORD__F_GOODBYE;
+    shutdown(ch->fd, SHUT_WR);
+  }
+  return r;
+}
+
+int cord_chan_close(cord_chan_t *ch) {
+  if (ch->fd >= 0) { /* [END-8] */
+    (void)cord_chan_goodbye(ch);
+    close(ch->fd);
+    ch->fd = -1;
+    drop(ch);
+  }
+  return cord_chan_exit_status(ch);
+}
+
+int cord_chan_exit_status(const cord_chan_t *ch) {
+  return ch->flags & CORD__F_FATAL ? CORD_EXIT_PROTOCOL : CORD_EXIT_OK;
+}
+
+const char *cord_chan_detail(const cord_chan_t *ch) { return ch->detail ? ch->detail : ""; }
+
+int cord_chan_decode_typed(const cord_chan_msg_t *m, const char *type, const pb_msgdesc_t *fields,
+                           void *dest) {
+  pb_istream_t s;
+  if (m->payload != CORD_PAYLOAD_TYPED ||
+      (type && (strlen(type) != m->type.len || memcmp(type, m->type.ptr, m->type.len))))
+    return CORD_EUNSUPPORTED;
+  s = pb_istream_from_buffer(m->data.ptr, m->data.len);
+  return pb_decode(&s, fields, dest) ? 0 : -EBADMSG;
+}

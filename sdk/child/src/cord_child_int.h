@@ -1,0 +1,59 @@
+/* cord_child_int.h: what the child SDK's source files share and its users never see. */
+#ifndef CORD_CHILD_INT_H
+#define CORD_CHILD_INT_H
+
+#include "cord_child.h"
+#include "cord_child_codec.h"
+
+/* Marks a fallible internal function whose result must be looked at. */
+#define CORD__CHECK __attribute__((warn_unused_result))
+
+/* Drops such a result where a failure changes nothing: the channel's
+ * flags already record it (a (void) cast does not silence GCC here). */
+#define CORD__IGNORE(call) ((void)!(call))
+
+/* cord_chan_t.state */
+#define CORD__HANDSHAKE 0 /* our Hello is sent, the parent's is awaited */
+#define CORD__OPEN 1      /* both Hellos accepted */
+#define CORD__ENDED 2     /* the parent's direction has ended; err says how */
+
+/* cord_chan_t.flags */
+#define CORD__F_NODE 0x01    /* the channel is Node.js's json binding */
+#define CORD__F_GOODBYE 0x02 /* our Goodbye is sent */
+#define CORD__F_NOWRITE 0x04 /* nothing more can be written: failed, or the peer's end is closed */
+#define CORD__F_FATAL 0x08   /* a fatal protocol error ended the channel (exit status 76) */
+#define CORD__F_PING 0x10    /* a Ping awaits its Pong */
+#define CORD__F_SKIP 0x40    /* Node.js binding: discarding the rest of a too long line */
+
+/* Reads at most n bytes of the channel into buf, queueing (or, on the
+ * Node.js binding, closing) the descriptors that come with them. nb is 0 to
+ * wait or MSG_DONTWAIT. Returns the count, 0 at end of file (or a reset
+ * connection), -EAGAIN, -errno, or CORD_EFDMISMATCH when descriptors were
+ * lost [FD-7]. */
+CORD__CHECK int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb);
+
+/* Writes n bytes whole, passing nfds descriptors with the first byte
+ * [FD-3]. Retries interrupted and short writes; never raises SIGPIPE.
+ * Returns 0 or -errno; a failure stops all later writes. */
+CORD__CHECK int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds,
+                         unsigned nfds);
+
+/* Ends the parent's direction with code (0: cleanly). A fatal protocol
+ * code sends an Error frame first when send is set, then shuts the socket
+ * down. Always returns 0, so frame handlers can `return cord__stop(...)`. */
+int cord__stop(cord_chan_t *ch, int code, int send);
+
+#ifndef CORD_CHILD_NO_NODE
+/* cord_chan_step() on the Node.js binding: 1 with a message in m, -EAGAIN,
+ * or 0 once cord__stop() has ended the channel. */
+CORD__CHECK int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb);
+
+/* Sends one json line on the Node.js binding [NODE-4, NODE-7]. */
+CORD__CHECK int cord__node_send(cord_chan_t *ch, const void *text, size_t n);
+
+/* Whether a JSON text is a Node.js internal message [NODE-7]: 2 for
+ * NODE_HANDLE, 1 for another NODE_ command, 0 for a user message. */
+int cord__node_internal(const uint8_t *p, size_t n);
+#endif
+
+#endif /* CORD_CHILD_INT_H */

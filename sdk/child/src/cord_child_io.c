@@ -1,0 +1,132 @@
+/* cord_child_io.c: the child SDK's only reads and writes of the channel, with descriptor passing. */
+/* POSIX.1-2008 for unsetenv(), MSG_NOSIGNAL and the CMSG_* macros under -std=c11. */
+#define _POSIX_C_SOURCE 200809L
+#include "cord_child_int.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Control buffer with room for the most descriptors one frame may carry
+ * [FD-4]; the union aligns it for struct cmsghdr. */
+#ifndef CORD_CHILD_NO_FDS
+typedef union {
+  struct cmsghdr h;
+  char b[CMSG_SPACE(sizeof(int) * CORD_CHILD_MAX_FDS)];
+} cmsgbuf_t;
+#endif
+
+/* Waits until the descriptor is ready, for a program that made the channel
+ * non-blocking behind the SDK's back: a blocking call stays blocking. */
+static void await(int fd, short events) {
+  struct pollfd p;
+  p.fd = fd;
+  p.events = events;
+  (void)poll(&p, 1, -1);
+}
+
+int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb) {
+  struct iovec v;
+  struct msghdr h;
+  ssize_t r;
+  int bad = 0;
+#ifndef CORD_CHILD_NO_FDS
+  cmsgbuf_t u;
+  struct cmsghdr *c;
+#endif
+
+  memset(&h, 0, sizeof h);
+  v.iov_base = buf;
+  v.iov_len = n;
+  h.msg_iov = &v;
+  h.msg_iovlen = 1;
+#ifndef CORD_CHILD_NO_FDS
+  h.msg_control = u.b;
+  h.msg_controllen = sizeof u.b;
+#endif
+  /* Every read asks for descriptors close-on-exec [FD-4, SEC-3]; with no
+   * control buffer at all the kernel closes any that come and says so. */
+  while ((r = recvmsg(ch->fd, &h, MSG_CMSG_CLOEXEC | nb)) < 0) {
+    if (errno == EAGAIN && !nb)
+      await(ch->fd, POLLIN);
+    else if (errno != EINTR)
+      return errno == ECONNRESET ? 0 : -errno; /* a reset peer is a gone peer */
+  }
+#ifndef CORD_CHILD_NO_FDS
+  /* One read takes the descriptors of one sendmsg() at most: a stream
+   * socket ends a read after the data that carried them. Nothing else
+   * comes, since the SDK asks for no credentials. */
+  if ((c = CMSG_FIRSTHDR(&h)) != NULL && c->cmsg_type == SCM_RIGHTS) {
+    const uint8_t *p = CMSG_DATA(c), *e = (const uint8_t *)c + c->cmsg_len;
+    for (; p + sizeof(int) <= e; p += sizeof(int)) {
+      int fd;
+      memcpy(&fd, p, sizeof fd);
+      /* Queued in arrival order [FD-5]; the Node.js binding accepts no
+       * handle, and a full queue cannot keep one [NODE-8, FD-9]. */
+      if (!(ch->flags & CORD__F_NODE) && ch->nq < ch->fdq_len) {
+        ch->fdq[ch->nq++] = fd;
+      } else {
+        close(fd);
+        bad = 1;
+      }
+    }
+  }
+#endif
+  if ((bad || (h.msg_flags & MSG_CTRUNC)) && !(ch->flags & CORD__F_NODE))
+    return CORD_EFDMISMATCH; /* descriptors were lost [FD-7] */
+  return (int)r;
+}
+
+int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigned nfds) {
+  const uint8_t *p = buf;
+  struct iovec v;
+  struct msghdr h;
+  ssize_t r;
+#ifndef CORD_CHILD_NO_FDS
+  cmsgbuf_t u;
+#endif
+
+  memset(&h, 0, sizeof h);
+  h.msg_iov = &v;
+  h.msg_iovlen = 1;
+#ifndef CORD_CHILD_NO_FDS
+  if (nfds) { /* one SCM_RIGHTS message for the frame's descriptors [FD-3] */
+    memset(&u, 0, sizeof u);
+    h.msg_control = u.b;
+    h.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+    u.h.cmsg_level = SOL_SOCKET;
+    u.h.cmsg_type = SCM_RIGHTS;
+    u.h.cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+    memcpy(CMSG_DATA(&u.h), fds, sizeof(int) * nfds);
+  }
+#else
+  (void)fds;
+  (void)nfds;
+#endif
+  while (n) {
+    v.iov_base = (void *)p;
+    v.iov_len = n;
+    /* MSG_NOSIGNAL: a closed peer is an error to return, not a signal
+     * that kills the child [END-6]. */
+    if ((r = sendmsg(ch->fd, &h, MSG_NOSIGNAL)) < 0) {
+      if (errno == EAGAIN)
+        await(ch->fd, POLLOUT);
+      else if (errno != EINTR) {
+        r = -errno;
+        /* Half a frame on the wire, or a closed peer, ends our direction. */
+        if (p != buf || r == -EPIPE || r == -ECONNRESET)
+          ch->flags |= CORD__F_NOWRITE;
+        return (int)r;
+      }
+      continue;
+    }
+    p += r;
+    n -= (size_t)r;
+    /* Descriptors ride with the frame's first byte only [FD-3]. */
+    h.msg_control = NULL;
+    h.msg_controllen = 0;
+  }
+  return 0;
+}
