@@ -38,15 +38,18 @@ def frame(text):
     return {"send": {"hex": wire.hexs(wire.prefix(wire.from_text(text).SerializeToString())), "text": text}}
 
 
-def fatal(code, role, exit_ok=(76,)):
-    """A fatal error: the Error frame is recommended, the close required (spec END-11), and how the end shows."""
+def fatal(code, role, exit_ok=(76,), may_first=()):
+    """A fatal error: the Error frame is recommended, the close required (spec END-11), and how the end shows.
+    `may_first`: frames the implementation may send before it notices (each alternative with and without)."""
     tail_rec, tail_req = [{"expect_eof": True}], [{"expect_eof": True}]
     if role == "child":
         tail_rec.append({"expect_exit": list(exit_ok)})
         tail_req.append({"expect_exit": "any"})
-    steps = [{"expect_one_of": [
-        {"level": "recommended", "steps": [{"expect": {"error": {"code": code, "...": True}}}] + tail_rec},
-        {"level": "required", "steps": tail_req}]}]
+    alts = []
+    for first in ([], [{"expect": p} for p in may_first]) if may_first else ([],):
+        alts.append({"level": "recommended", "steps": first + [{"expect": {"error": {"code": code, "...": True}}}] + tail_rec})
+        alts.append({"level": "required", "steps": first + tail_req})
+    steps = [{"expect_one_of": alts}]
     if role == "parent":
         steps += [{"child_exit": 0}, {"expect_output": "exit 0"}]
     return steps
@@ -147,7 +150,8 @@ def derivations(role):
          lambda b: handshake(b) + [frame('message { fds: 1 json: "1" }')] + fatal(1006, role)),
         ("fds/stray", "A descriptor no frame announced is fatal",
          ["FD-8", "FD-9"], "When a receiver starts a frame at stream position P and its queue holds a descriptor noted at a position at or before P, no frame can claim that descriptor.",
-         lambda b: handshake(b) + [stray_fd(), frame('message { json: "2" }')] + fatal(1006, role),
+         lambda b: handshake(b) + [stray_fd(), frame('message { json: "2" }')]
+         + fatal(1006, role, may_first=[{"message": {"json": "\"with a stray descriptor\""}}]),
          {"max_fds": 1}),
         ("lifecycle/frame-after-goodbye", "Nothing may follow a Goodbye",
          ["END-1", "END-2"], "A frame received after the peer's Goodbye MUST NOT be delivered and is fatal with UNEXPECTED_FRAME.",
@@ -189,7 +193,7 @@ def before_hello(base, bad):
 def main(argv=None):
     made = 0
     for role in ("child", "parent"):
-        base_id = "valid/handshake/hello-goodbye" if role == "child" else "valid/handshake/parent-hello-goodbye"
+        base_id = "%s/valid/handshake/hello-goodbye" % role
         path = os.path.join(CASES, base_id + ".json")
         if not os.path.exists(path):
             continue
@@ -197,7 +201,7 @@ def main(argv=None):
         for d in derivations(role):
             name, title, checks, requirement, builder = d[:5]
             requires = d[5] if len(d) > 5 else None
-            case_id = "invalid/%s/%s" % (name.split("/")[0], ("" if role == "child" else "parent-") + name.split("/")[1])
+            case_id = "%s/invalid/%s" % (role, name)
             case = {"case": case_id, "title": title, "role": role, "binding": "cord", "level": "required",
                     "checks": checks, "requirement": requirement,
                     "origin": "derived from %s: %s" % (base_id, title.lower()), "steps": builder(base)}

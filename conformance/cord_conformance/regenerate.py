@@ -63,10 +63,11 @@ def main(argv=None):
         if opts.only and opts.only not in path:
             continue
         meta = read_scenario(path)
-        case_id = "valid/%s/%s" % (area, name)
+        case_id = "%s/valid/%s/%s" % (role, area, name)
         out = os.path.join(ROOT, "cases", case_id + ".json")
         args = ["--parent", parent, "--child", child, "--out", out, "--case", case_id, "--title", meta["title"],
-                "--role", role, "--binding", binding, "--level", meta["level"], "--checks", meta["checks"],
+                "--role", role, "--binding", binding, "--level", meta["level"],
+                "--checks", ",".join(meta["checks"].replace(",", " ").split()),
                 "--requirement", meta["requirement"], "--requires", meta["requires"]]
         for e in env:
             args += ["--parent-env", e]

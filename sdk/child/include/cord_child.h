@@ -342,6 +342,23 @@ int cord_chan_request(cord_chan_t *ch, const cord_chan_out_t *out, uint64_t *id)
 int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out);
 
 /*
+ * cord_chan_cancel: asks the parent to abandon the child's own request
+ * `id` [REQ-6]. The request stays outstanding: its reply still comes, as a
+ * CORD_CHAN_EV_MESSAGE with reply_to == id (status 1009, CANCELLED, or the
+ * normal result), or as CORD_CHAN_EV_CLOSED.
+ *
+ * Returns 0 once the Cancel is written, -EINVAL if `id` is not an
+ * outstanding request, CORD_ENODE on the Node.js binding, or as
+ * cord_chan_send().
+ *
+ * Example usage:
+ *   uint64_t id;
+ *   cord_chan_request(&ch, &q, &id);
+ *   cord_chan_cancel(&ch, id);
+ */
+int cord_chan_cancel(cord_chan_t *ch, uint64_t id);
+
+/*
  * cord_chan_ping: sends a Ping with this nonce; its Pong comes back as a
  * CORD_CHAN_EV_PONG event. Only the latest Ping is matched [PING-3].
  * Returns as cord_chan_send().

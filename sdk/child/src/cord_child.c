@@ -608,6 +608,13 @@ int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out) {
   return r;
 }
 
+int cord_chan_cancel(cord_chan_t *ch, uint64_t id) {
+  /* [REQ-6] only an outstanding request; it stays outstanding. */
+  if (!id || !slot(ch->out, CORD_CHILD_OUT_REQS, id))
+    return -EINVAL;
+  return NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_cancel_tag, id, NULL);
+}
+
 int cord_chan_ping(cord_chan_t *ch, uint64_t nonce) {
   int r = NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_ping_tag, nonce, NULL);
   if (r == 0) {
