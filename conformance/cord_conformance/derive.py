@@ -89,7 +89,7 @@ def derivations(role):
     other = "parent" if role == "child" else "child"
     return [
         ("framing/oversized-length", "A prefix beyond the receiver's max_frame is refused before the body is read",
-         ["FRAME-5", "END-11", "SEC-1"], "A receiver MUST compare L with its own max_frame as soon as it has the 4 prefix bytes, before it reads, buffers or allocates anything for the body.",
+         ["FRAME-5", "END-11", "SEC-1", "SEC-2"], "A receiver MUST compare L with its own max_frame as soon as it has the 4 prefix bytes, before it reads, buffers or allocates anything for the body.",
          lambda b: handshake(b) + [raw("7f ff ff f0 00 00", "a prefix of 2147483632 bytes, and no body")] + fatal(1001, role)),
         ("framing/top-bit-length", "A prefix with the top bit set is never valid",
          ["FRAME-3", "FRAME-5"], "Prefixes with the top bit set (80 00 00 00 and above) are never valid.",
@@ -135,9 +135,10 @@ def derivations(role):
          lambda b: handshake(b) + [frame('message { status: 3 json: "1" }')] + fatal(1000, role)),
         ("requests/reply-to-unknown", "A reply to a request never sent is dropped, and the channel lives on",
          ["REQ-5"], "A reply whose reply_to names no outstanding request of the receiver MUST NOT be delivered as a reply. The receiver MUST discard it and MUST NOT close the channel because of it.",
-         lambda b: handshake(b) + [frame('message { reply_to: 999 json: "\\"stale\\"" }'),
+         # The probe goes first, so that the recommended Error is looked for without waiting.
+         lambda b: handshake(b) + [frame('message { reply_to: 999 json: "\\"stale\\"" }'), still_alive(b)[0],
                                    {"expect_maybe": {"error": {"code": 1007, "...": True}}, "level": "recommended"}]
-         + still_alive(b)),
+         + still_alive(b)[1:]),
         ("requests/cancel-after-reply", "A Cancel that crosses its reply is ignored",
          ["REQ-8"], "A Cancel that names an id the receiver has already answered, or never received, MUST be ignored, without an error.",
          lambda b: handshake(b) + [frame('message { id: 41 json: "41" }'), {"expect": {"message": {"reply_to": 41, "json": "41"}}},
@@ -157,6 +158,134 @@ def derivations(role):
          ["END-1", "END-2"], "A frame received after the peer's Goodbye MUST NOT be delivered and is fatal with UNEXPECTED_FRAME.",
          lambda b: handshake(b) + [frame('goodbye { reason: REASON_SHUTDOWN }'), frame('message { json: "\\"late\\"" }')] + after_goodbye(role)),
     ]
+
+
+def silent_exit():
+    """A child that must not use what it was given: nothing on descriptor 3, and an exit (64 recommended, CHAN-7)."""
+    return [{"expect_one_of": [
+        {"level": "recommended", "steps": [{"expect_eof": True}, {"expect_exit": [64]}]},
+        {"level": "required", "steps": [{"expect_eof": True}, {"expect_exit": "any"}]}]}]
+
+
+def hello_with(role, **fields):
+    """The runner's Hello with some fields changed."""
+    f = {"magic": 0x44524F43, "min_version": 1, "max_version": 1, "max_frame": 65536, "max_fds": 4,
+         "impl_name": '"conformance"', "impl_version": '"1"'}
+    f.update(fields)
+    return frame("hello { %s }" % " ".join("%s: %s" % kv for kv in f.items()))
+
+
+def more(role):
+    """Cases that need a base other than the handshake, a changed start, or both roles' variants."""
+    child = role == "child"
+    out = [
+        {"name": "valid/handshake/unknown-capabilities", "title": "Unknown capability bits and odd names change nothing",
+         "checks": ["HELLO-11", "HELLO-4", "SEC-7"], "level": "required",
+         "requirement": "A receiver MUST ignore capability bits it does not know. impl_name, impl_version and pid are for diagnostics only; a receiver MUST NOT change its behaviour because of them.",
+         "build": lambda b: before_hello(b, hello_with(role, capabilities=0xfffffffffe, pid=1,
+                                                        impl_name='"\\x01\\x1b[31mname with controls\\x7f and 64 bytes of text........"')) + still_alive(b)},
+        {"name": "valid/errors/unknown-codes-are-not-fatal", "title": "Error frames with an unknown protocol code or an application code do not end the channel",
+         "checks": ["ERR-2", "ERR-3"], "level": "required",
+         "requirement": "A receiver MUST treat a received code it does not know from the protocol range as a non-fatal error.",
+         "build": lambda b: handshake(b) + [frame('error { code: 1999 detail: "from a newer revision" }'),
+                                            frame('error { code: 10042 detail: "an application problem" }')] + still_alive(b)},
+        {"name": "valid/framing/byte-by-byte", "title": "Frames written one byte at a time are read whole",
+         "checks": ["FRAME-11", "FRAME-1"], "level": "required",
+         "requirement": "A receiver MUST accept any split of the byte stream: a prefix or body spread over several reads, and several frames in one read.",
+         "build": lambda b: chunked(handshake(b)) + chunked(still_alive(b)[:1]) + still_alive(b)[1:]},
+        {"name": "valid/framing/reply-too-big-for-peer", "title": "A reply that would exceed the runner's max_frame is not sent; the request still gets one answer",
+         "checks": ["FRAME-2", "REQ-2"], "level": "required", "requires": {"max_frame": 1024},
+         "requirement": "A sender MUST NOT send a frame whose L exceeds the peer's max_frame.",
+         "build": lambda b: before_hello(b, hello_with(role, max_frame=256)) + [
+             frame('message { id: 77 raw: "%s" }' % ("x" * 300)),
+             {"expect": {"message": {"reply_to": 77, "status": 1012}}}] + ending(b)},
+    ]
+    if child:
+        out += [
+            {"name": "invalid/channel/no-variable", "title": "Without CORD_CHANNEL_FD the child does not touch descriptor 3",
+             "checks": ["CHAN-7"], "level": "required", "channel": {"env": {"CORD_CHANNEL_FD": None}},
+             "requirement": "A child whose environment has no CORD_CHANNEL_FD (and no NODE_CHANNEL_FD) was run without a channel. It MUST NOT read or write any descriptor it did not open itself on the assumption that it is a channel.",
+             "build": lambda b: silent_exit()},
+            {"name": "invalid/channel/not-a-number", "title": "A CORD_CHANNEL_FD that is not a decimal number is not used",
+             "checks": ["CHAN-8"], "level": "required", "channel": {"env": {"CORD_CHANNEL_FD": "03x"}},
+             "requirement": "A child whose CORD_CHANNEL_FD is set but fails the checks of CHAN-6 MUST NOT use that descriptor.",
+             "build": lambda b: silent_exit()},
+            {"name": "invalid/channel/pipe-not-socket", "title": "A CORD_CHANNEL_FD naming a pipe is not used",
+             "checks": ["CHAN-8", "CHAN-6"], "level": "required", "channel": {"fd": "pipe"},
+             "requirement": "check that the value is a decimal number naming an open descriptor that is an AF_UNIX SOCK_STREAM socket",
+             "build": lambda b: silent_exit()},
+            {"name": "valid/channel/both-variables", "title": "With both channel variables the child speaks Cord and removes both",
+             "checks": ["CHAN-9"], "level": "required", "base": "child/valid/channel/environment",
+             "channel": {"env": {"NODE_CHANNEL_FD": "3", "NODE_CHANNEL_SERIALIZATION_MODE": "json"}},
+             "requirement": "If both CORD_CHANNEL_FD and NODE_CHANNEL_FD are set, the child MUST use CORD_CHANNEL_FD and MUST remove both variables from its environment.",
+             "build": lambda b: copy.deepcopy(b["steps"])},
+            {"name": "invalid/node-channel/advanced-serialization", "title": "A Node.js channel in `advanced` mode is not used",
+             "checks": ["NODE-3"], "level": "required", "binding": "node-json",
+             "channel": {"env": {"NODE_CHANNEL_SERIALIZATION_MODE": "advanced"}},
+             "requirement": "A child whose NODE_CHANNEL_SERIALIZATION_MODE is set to anything other than json MUST NOT use the channel.",
+             "build": lambda b: silent_exit()},
+        ]
+    node_base = "%s/valid/node-messages/echo" % role
+    out += [
+        {"name": "invalid/node-messages/internal-message", "title": "A NODE_ internal message is not delivered",
+         "checks": ["NODE-7"], "level": "required", "binding": "node-json", "base": node_base,
+         "requirement": "An object whose cmd member is a string longer than 5 characters that starts with NODE_ is an internal message of Node.js. A receiver MUST NOT deliver it as a user message.",
+         "build": lambda b: node_start(b) + [{"send": {"json": {"cmd": "NODE_SOMETHING", "x": 1}}}] + node_alive(b)},
+        {"name": "invalid/node-messages/handle-refused", "title": "A handle is refused with NODE_HANDLE_NACK and its descriptor closed",
+         "checks": ["NODE-8"], "level": "required", "binding": "node-json", "base": node_base,
+         "requirement": "On receiving an internal NODE_HANDLE message, an implementation that does not accept the handle MUST answer with the line {\"cmd\":\"NODE_HANDLE_NACK\"} and close any descriptor that came with it.",
+         "build": lambda b: node_start(b) + [{"send": {"json": {"cmd": "NODE_HANDLE", "type": "net.Native", "msg": {"with": "handle"}}, "fds": 1}},
+                                             {"expect": {"json": {"cmd": "NODE_HANDLE_NACK"}}}] + node_alive(b)},
+        {"name": "invalid/node-messages/long-line", "title": "A line longer than the receiver can hold does not overflow it or end the channel",
+         "checks": ["NODE-6"], "level": "required", "binding": "node-json", "base": node_base,
+         "requirement": "A line that does not fit in the receiver's buffer MUST NOT overflow it: the receiver MUST discard the line up to and including its 0a, report FRAME_TOO_LARGE to its application, and keep the channel open.",
+         "build": lambda b: node_start(b) + [{"send": {"json": "L" * 200000}}, node_alive(b)[0],
+                                             {"expect_maybe": {"json": "L" * 200000}, "level": "optional"}]
+         + node_alive(b)[1:]},
+    ]
+    if not child:
+        out += [
+            {"name": "valid/channel/what-the-child-is-given", "title": "The child finds a blocking AF_UNIX stream socket at 3, named in CORD_CHANNEL_FD, and nothing else",
+             "checks": ["CHAN-1", "CHAN-2", "CHAN-3", "CHAN-5", "SEC-3", "SEC-4"], "level": "required",
+             "requirement": "The parent MUST create the channel with socketpair(AF_UNIX, SOCK_STREAM, 0, fds) ... MUST set the variable CORD_CHANNEL_FD in the child's environment to N ... MUST NOT set O_NONBLOCK on the child's end.",
+             "build": lambda b: [{"expect_facts": {"family": "AF_UNIX", "type": "SOCK_STREAM", "nonblocking": False,
+                                                   "cloexec": False, "CORD_CHANNEL_FD": "3", "NODE_CHANNEL_FD": None,
+                                                   "fds": [0, 1, 2, 3]}}] + copy.deepcopy(b["steps"])},
+            {"name": "valid/node-channel/what-the-child-is-given", "title": "On the json binding the child finds NODE_CHANNEL_FD and the json mode",
+             "checks": ["NODE-1", "CHAN-1", "CHAN-5"], "level": "required", "binding": "node-json", "base": node_base,
+             "requirement": "A parent that starts a child with the Node.js binding MUST ... set NODE_CHANNEL_FD to the descriptor number and NODE_CHANNEL_SERIALIZATION_MODE to json instead of CORD_CHANNEL_FD.",
+             "build": lambda b: [{"expect_facts": {"family": "AF_UNIX", "type": "SOCK_STREAM", "nonblocking": False,
+                                                   "NODE_CHANNEL_FD": "3", "NODE_CHANNEL_SERIALIZATION_MODE": "json",
+                                                   "CORD_CHANNEL_FD": None}}] + copy.deepcopy(b["steps"])},
+            {"name": "valid/flow/parent-reads-while-writing", "title": "A child that writes 3 MB without reading is still read, and every echo comes back in order",
+             "checks": ["FLOW-1", "FLOW-3", "MSG-2"], "level": "required",
+             "requirement": "A parent MUST keep reading its channel while it has frames waiting to be written: it MUST NOT block in a write while not also reading.",
+             "build": lambda b: handshake(b) + [
+                 {"send": {"text": 'message { json: "{\\"i\\":$i,\\"pad\\":\\"%s\\"}" }' % ("p" * 1000), "repeat": 3000}},
+                 {"expect": {"message": {"json": '{"i":$i,"pad":"%s"}' % ("p" * 1000)}}, "repeat": 3000}] + ending(b)},
+        ]
+    return out
+
+
+def chunked(steps):
+    out = copy.deepcopy(steps)
+    for st in out:
+        if "send" in st:
+            st["send"]["chunk"] = 1
+    return out
+
+
+def node_start(base):
+    """Nothing to shake hands on the binding: a case starts with the first data."""
+    return []
+
+
+def node_alive(base):
+    """On the binding: data still comes back, then the recorded end."""
+    steps = [{"send": {"json": {"probe": "alive?"}}}, {"expect": {"json": {"probe": "alive?"}}}]
+    tail = [st for st in base["steps"] if "close" in st or "expect_eof" in st or "expect_exit" in st
+            or "child_exit" in st or "expect_output" in st]
+    return steps + copy.deepcopy(tail)
 
 
 def stray_fd():
@@ -190,6 +319,14 @@ def before_hello(base, bad):
     return out
 
 
+def write(case):
+    out = os.path.join(CASES, case["case"] + ".json")
+    os.makedirs(os.path.dirname(out), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(case, f, indent=1)
+        f.write("\n")
+
+
 def main(argv=None):
     made = 0
     for role in ("child", "parent"):
@@ -207,13 +344,23 @@ def main(argv=None):
                     "origin": "derived from %s: %s" % (base_id, title.lower()), "steps": builder(base)}
             if requires:
                 case["requires"] = requires
-            out = os.path.join(CASES, case_id + ".json")
-            os.makedirs(os.path.dirname(out), exist_ok=True)
-            with open(out, "w") as f:
-                json.dump(case, f, indent=1)
-                f.write("\n")
+            write(case)
             made += 1
-    print("derived %d invalid cases" % made)
+        for d in more(role):
+            bid = d.get("base", base_id)
+            if not os.path.exists(os.path.join(CASES, bid + ".json")):
+                continue
+            b = load(bid)
+            case = {"case": "%s/%s" % (role, d["name"]), "title": d["title"], "role": role,
+                    "binding": d.get("binding", "cord"), "level": d["level"], "checks": d["checks"],
+                    "requirement": d["requirement"], "origin": "derived from %s: %s" % (bid, d["title"].lower())}
+            for k in ("requires", "channel"):
+                if k in d:
+                    case[k] = d[k]
+            case["steps"] = d["build"](b)
+            write(case)
+            made += 1
+    print("derived %d cases" % made)
     return 0
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -51,7 +52,10 @@ def decode(body):
     """A Frame from body bytes, or None if they are not one."""
     f = pb2().Frame()
     try:
-        f.ParseFromString(body)
+        with warnings.catch_warnings():
+            # Malformed input is the point of some cases; the None says enough.
+            warnings.simplefilter("ignore")
+            f.ParseFromString(body)
     except Exception:
         return None
     return f
@@ -162,11 +166,69 @@ class Event:
         self.detail = detail
 
     def describe(self):
+        if self.kind == "violation":
+            return "%s (%s)" % (text(self.frame), self.detail)
         if self.kind == "frame":
             return text(self.frame) if self.frame is not None else "(undecodable) " + hexs(self.raw[:48])
         if self.kind == "line":
             return self.raw[:-1].decode("utf-8", "replace")
         return self.kind + (": " + self.detail if self.detail else "")
+
+
+FORBIDDEN = [(1, 999), (2000, 9999)]  # spec ERR-2: POSIX, SDK and reserved codes never travel
+
+
+def top_level_fields(body):
+    """The field numbers at the top level of an encoded message, in order (None if it does not parse)."""
+    out, i, n = [], 0, len(body)
+    try:
+        while i < n:
+            key, i = _varint(body, i)
+            num, wt = key >> 3, key & 7
+            out.append(num)
+            if wt == 0:
+                _, i = _varint(body, i)
+            elif wt == 1:
+                i += 8
+            elif wt == 2:
+                ln, i = _varint(body, i)
+                i += ln
+            elif wt == 5:
+                i += 4
+            else:
+                return None
+            if i > n:
+                return None
+    except IndexError:
+        return None
+    return out
+
+
+def _varint(b, i):
+    v, shift = 0, 0
+    while True:
+        c = b[i]
+        i += 1
+        v |= (c & 0x7f) << shift
+        if not c & 0x80:
+            return v, i
+        shift += 7
+
+
+def violations(raw, frame, first):
+    """What the spec forbids a sender in this frame: checked on every frame an implementation sends."""
+    if first and len(raw) - 4 > 256:
+        return "FRAME-4: a first frame of %d bytes, over 256" % (len(raw) - 4)
+    fields = top_level_fields(raw[4:]) or []
+    members = [f for f in fields if 1 <= f <= 7]
+    if len(members) != 1:
+        return "FRAME-7: %d members of Frame.body on the wire, not exactly one" % len(members)
+    body = frame.WhichOneof("body")
+    code = frame.error.code if body == "error" else frame.message.status if body == "message" else 0
+    for lo, hi in FORBIDDEN:
+        if lo <= code <= hi:
+            return "ERR-2: code %d is in a range that never travels (%d-%d)" % (code, lo, hi)
+    return None
 
 
 class Channel:
@@ -179,6 +241,7 @@ class Channel:
         self.fdq = []  # descriptors received, oldest first
         self.eof = False
         self.log = log
+        self.frames_in = 0
 
     def send(self, data, fds=()):
         fds = list(fds)
@@ -242,7 +305,11 @@ class Channel:
                     raw, self.buf = self.buf[:4 + n], self.buf[4 + n:]
                     f = decode(raw[4:])
                     if f is None:
-                        return Event("garbage", raw, detail="not a cord.v1.Frame")
+                        return Event("garbage", raw, detail="not a cord.v1.Frame (or a string that is not UTF-8, FRAME-13)")
+                    self.frames_in += 1
+                    bad = violations(raw, f, self.frames_in == 1)
+                    if bad:
+                        return Event("violation", raw, frame=f, obj=to_obj(f), detail=bad)
                     nf = f.message.fds if f.WhichOneof("body") == "message" else 0
                     fds, self.fdq = self.fdq[:nf], self.fdq[nf:]
                     return Event("frame", raw, frame=f, obj=to_obj(f), fds=fds)

@@ -148,9 +148,11 @@ static void on_message(const cord_event_t *ev) {
     command(0, text, len);
     return;
   }
-  if (ev->id)
-    cord_reply(&child, ev->id, 0, &m); /* T-1 */
-  else
+  if (ev->id) {
+    /* T-1: the same payload, or FAILED when it would not fit the child. */
+    if (cord_reply(&child, ev->id, 0, &m) == CORD_ETOOBIG)
+      cord_reply(&child, ev->id, 1012, NULL);
+  } else
     cord_send(&child, &m); /* T-2 */
 }
 

@@ -4,7 +4,11 @@
 Usage:
   spec_ids.py check [SPEC.md ...]   check the spec (the default command)
   spec_ids.py list  [SPEC.md ...]   print one line per id: id, section, level, first words
-  spec_ids.py json  [SPEC.md ...]   print the ids as JSON, for the conformance coverage check
+  spec_ids.py json  [SPEC.md ...]   print the ids as JSON
+  spec_ids.py coverage CASES_DIR [SPEC.md ...]
+                                    check that every case cites only ids that exist, and that
+                                    every MUST-level id is checked by a case or listed in the
+                                    spec's table of requirements the suite cannot observe
 
 An id is "[AREA-N]" at the start of a paragraph or list item; it covers
 that paragraph or item. Every paragraph or item outside section 1 that
@@ -107,8 +111,75 @@ def collect(paths):
     return ids, problems
 
 
+EXEMPT_ROW = re.compile(r"^\|\s*([A-Z]+-[0-9]+)\s*\|\s*([^|]+?)\s*\|")
+
+
+def exemptions(paths):
+    """Ids in the table that follows CONF-3: {id: reason}."""
+    out = {}
+    for path in paths:
+        in_table = False
+        with open(path, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("[CONF-3]"):
+                    in_table = True
+                elif in_table and line.startswith("#"):
+                    break
+                elif in_table:
+                    m = EXEMPT_ROW.match(line)
+                    if m:
+                        out[m.group(1)] = m.group(2)
+    return out
+
+
+def coverage(cases_dir, paths):
+    ids, problems = collect(paths)
+    exempt = exemptions(paths)
+    covered = {}
+    ncases = 0
+    for dirpath, _, files in os.walk(cases_dir):
+        for name in files:
+            if not name.endswith(".json"):
+                continue
+            path = os.path.join(dirpath, name)
+            with open(path, encoding="utf-8") as f:
+                case = json.load(f)
+            ncases += 1
+            checks = case.get("checks", [])
+            if not checks:
+                problems.append("%s: checks no spec id" % path)
+            for c in checks:
+                if c not in ids:
+                    problems.append("%s: cites %s, which the spec does not define" % (path, c))
+                covered.setdefault(c, []).append(case.get("case", name))
+    for e in exempt:
+        if e not in ids:
+            problems.append("the exemption table lists %s, which does not exist" % e)
+        elif e in covered:
+            problems.append("%s is listed as unobservable but cases check it: %s" % (e, ", ".join(covered[e][:3])))
+    must = [i for i, v in ids.items() if v["level"] == "MUST"]
+    missing = [i for i in must if i not in covered and i not in exempt]
+    for i in missing:
+        problems.append("%s (MUST, %s) is checked by no case and not exempted" % (i, ids[i]["where"]))
+    should = [i for i, v in ids.items() if v["level"] != "MUST"]
+    print("coverage: %d cases; MUST ids: %d, covered %d, exempted %d, uncovered %d (%.0f%% of the observable); "
+          "SHOULD/MAY ids: %d, covered %d" % (
+              ncases, len(must), sum(1 for i in must if i in covered), sum(1 for i in must if i in exempt),
+              len(missing), 100.0 * (len(must) - len(missing) - len([i for i in must if i in exempt])) /
+              max(1, len(must) - len([i for i in must if i in exempt])),
+              len(should), sum(1 for i in should if i in covered)))
+    for p in problems:
+        print(p, file=sys.stderr)
+    return 1 if problems else 0
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else "check"
+    if cmd == "coverage":
+        if len(argv) < 3:
+            print(__doc__.strip(), file=sys.stderr)
+            return 2
+        return coverage(argv[2], argv[3:] or DEFAULT_SPECS)
     paths = argv[2:] or DEFAULT_SPECS
     if cmd not in ("check", "list", "json"):
         print(__doc__.strip(), file=sys.stderr)
