@@ -28,7 +28,7 @@ model="$here/cord.pml"
 out="${1:-$(mktemp -d)}"
 defines="${CORD_MODEL_DEFINES:-}"
 
-depth=100000      # far above the deepest run of the model (under 300 steps)
+depth=100000      # far above the deepest run of the model (about 320 steps)
 memlim=2048       # MiB per search; a search that needs more fails
 
 for tool in spin gcc; do
@@ -39,6 +39,7 @@ for tool in spin gcc; do
 done
 
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"
 cp "$model" "$out/cord.pml"
 cd "$out"
 
@@ -59,6 +60,7 @@ search() {
     cat "gcc-$name.log" >&2
     return 0
   fi
+  rm -f cord.pml.trail "cord.pml.trail-$name"
   local TIMEFORMAT='%R %U %S'
   # shellcheck disable=SC2086
   { time "./pan-$name" -m$depth $pflags >"pan-$name.log" 2>&1 || true; } 2>"time-$name"

@@ -76,7 +76,7 @@
  *      (END-10).
  *
  * Compile-time switches, given to spin as -DNAME:
- *   AS_WRITTEN  leave out the rule proposed below (PROPOSED-1), so that
+ *   AS_WRITTEN  leave out the rule proposed below (REQ-11), so that
  *               the model follows cord-v1.md exactly as written. The check
  *               then fails; spec/model/README.md gives the counterexample.
  *   CAP=n       the capacity of each direction, in frames (default 2).
@@ -132,7 +132,7 @@ bit c_closed;       /* the child's end is closed */
 bit c_exited;       /* the child has exited and is a zombie until reaped */
 
 /*
- * PROPOSED-1 (not part of cord-v1.md as written): a side MUST NOT send a
+ * REQ-11 (added to cord-v1.md after this model found the flaw): a side MUST NOT send a
  * request once the peer's direction has ended; an implementation asked to
  * send one refuses it with a local error and sends nothing.
  *
@@ -313,7 +313,7 @@ proctype Parent()
 
   /* ---- what the parent's application may choose to send ---- */
   :: atomic { P_TALK && p_next <= P_NREQ && P_MAY_REQUEST ->
-     p2c!REQ,p_next; p_req[p_next] = R_OUT; p_next++ } /* REQ-1, PROPOSED-1 */
+     p2c!REQ,p_next; p_req[p_next] = R_OUT; p_next++ } /* REQ-1, REQ-11 */
   :: atomic { P_TALK && p_next == 2 ->
      /* The second message is one-way instead of request 2 (MSG-1). */
      p2c!MSG,0; p_next = P_NREQ + 1 }
@@ -519,7 +519,7 @@ proctype Child()
   :: atomic { C_TALK && !c_used ->
      c_used = 1; c_write(MSG, 0) }                     /* MSG-1 */
   :: atomic { C_TALK && !c_used && C_MAY_REQUEST ->
-     c_used = 1; c_req = R_OUT;                        /* REQ-1, PROPOSED-1 */
+     c_used = 1; c_req = R_OUT;                        /* REQ-1, REQ-11 */
      c_write(REQ, 1);
      if
      :: c_out_ended ->
@@ -671,10 +671,10 @@ proctype Chaos()
 init
 {
   /* How the two sides choose to end. A passive child with an impatient
-   * parent is left out: a passive child's runs are a subset of an active
-   * child's, and an impatient parent can always end its direction, so the
-   * pair can neither break an assertion nor get stuck where the others do
-   * not. */
+   * parent is left out: a passive child only ever does what an active
+   * child may do, and an impatient parent can always end its direction, so
+   * the pair finds nothing the others do not (it also verifies when it is
+   * checked on its own). */
   atomic {
     if
     :: p_patient = 0; c_passive = 0

@@ -454,7 +454,9 @@ int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg);
 /*
  * cord_request: queues a request (spec section 6) and stores its id in *id.
  * Its outcome comes later as exactly one CORD_EV_REPLY with that id.
- * Returns as cord_send(); the json binding refuses requests (CORD_ENODE).
+ * Returns as cord_send(), and CORD_ECLOSED once the child's direction has
+ * ended, since no reply could come (spec REQ-11); the json binding refuses
+ * requests (CORD_ENODE).
  */
 int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id);
 
@@ -475,7 +477,8 @@ int cord_reply(cord_child_t *c, uint64_t id, uint32_t status, const cord_msg_t *
 int cord_cancel(cord_child_t *c, uint64_t id);
 
 /* cord_ping: sends a Ping; the child's Pong comes as CORD_EV_PONG with the
- * same nonce, which is stored in *nonce if not NULL. */
+ * same nonce, which is stored in *nonce if not NULL. CORD_ECLOSED once the
+ * child's direction has ended (spec PING-5). */
 int cord_ping(cord_child_t *c, uint64_t *nonce);
 
 /*

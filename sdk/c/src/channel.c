@@ -581,6 +581,8 @@ int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id) {
   p = c->priv;
   if (p->mode == CORD__MODE_JSON)
     return CORD_ENODE;
+  if (p->peer_done)
+    return CORD_ECLOSED; /* spec REQ-11: no reply could come */
   if ((r = check_msg(p, m)) < 0)
     return r;
   /* Spec REQ-1: ids 1, 2, 3... never reused on this channel. */
@@ -652,6 +654,8 @@ int cord_ping(cord_child_t *c, uint64_t *nonce) {
   p = c->priv;
   if (p->mode == CORD__MODE_JSON)
     return CORD_ENODE;
+  if (p->peer_done)
+    return CORD_ECLOSED; /* spec PING-5: no Pong could come */
   x.nonce = ++p->next_nonce;
   if ((r = cord__idset_add(&p->pings, x.nonce)) < 0)
     return r;
@@ -1180,6 +1184,11 @@ static void on_eof(priv_t *p) {
   if (!p->peer_done) {
     p->peer_done = true; /* spec END-4 */
     fail_outstanding(p, CORD_ECLOSED);
+  } else if (p->wr == CORD__WR_OPEN && p->incoming.count) {
+    /* The child said Goodbye and shut down its writing side, but it still
+     * reads: the requests it sent before are still owed their replies
+     * (REQ-2). The parent's direction ends with the last one. */
+    return;
   }
   end_direction(p, CORD__V1__GOODBYE__REASON__REASON_DONE);
   flush_some(p);
@@ -1226,6 +1235,12 @@ static void run_timers(priv_t *p, int64_t now) {
   if (p->hello_deadline && now >= p->hello_deadline) {
     p->hello_deadline = 0;
     fail(p, CORD_ETIMEOUT, "the child sent no Hello within the handshake timeout"); /* spec HELLO-12 */
+    /* The channel is closed; a child that never spoke may not notice: the
+     * rest of END-9, from the grace period on. */
+    if (!p->reaped && p->stop_stage == 0) {
+      p->stop_stage = 1;
+      p->stop_deadline = now + p->grace_ms;
+    }
   }
   if (p->timeout_deadline && now >= p->timeout_deadline) {
     p->timeout_deadline = 0;
@@ -1311,13 +1326,13 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
         close_channel(p, 0, "the channel ended");
         continue;
       }
-      r = read_some(p);
+      r = p->saw_eof ? -EAGAIN : read_some(p);
       if (r > 0) {
         p->readable_hint = true;
         continue;
       }
-      if (r == 0) {
-        on_eof(p);
+      if (r == 0 || r == -ECONNRESET) {
+        on_eof(p); /* spec END-6: a reset is an end of file */
         continue;
       }
       p->readable_hint = false;
@@ -1341,6 +1356,11 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
        * exit, which keeps Node's order disconnect, exit, close. */
       if (!p->closed && !exit_seen_once) {
         exit_seen_once = true;
+        continue;
+      }
+      if (!p->closed && p->saw_eof) {
+        /* Its end is closed and it is gone: nothing it was owed can reach it. */
+        close_channel(p, 0, "the child exited");
         continue;
       }
       cord__pending_t *e = push_event(p, CORD_EV_EXIT);
@@ -1499,6 +1519,8 @@ int cord_flush(cord_child_t *c, int timeout_ms) {
       return -errno;
     if (pf.revents & (POLLIN | POLLHUP)) {
       int r = read_some(p);
+      if (r == -ECONNRESET)
+        r = 0;
       if (r == 0)
         p->saw_eof = true;
       if (r == 0 || (r < 0 && r != -EAGAIN)) {

@@ -37,6 +37,8 @@
  *                 status 1009 (CANCELLED); echoes one-way messages
  *   cancel        sends request 1 to the parent and cancels it at once;
  *                 when the reply comes, sends its status back as JSON
+ *   ask-goodbye   sends request 1, then Goodbye at once, then reads to the end;
+ *                 exits 0 if the parent answered request 1, else 5
  *   stdio         writes "out" to stdout and "err" to stderr, copies its
  *                 input to stdout until end of file, then echoes
  * and, without any handshake:
@@ -440,6 +442,24 @@ int main(int argc, char **argv) {
       cord__v1__frame__free_unpacked(in, NULL);
     }
     _exit(0);
+  }
+  if (strcmp(mode, "ask-goodbye") == 0) {
+    Cord__V1__Message m = CORD__V1__MESSAGE__INIT;
+    Cord__V1__Frame f = CORD__V1__FRAME__INIT;
+    Cord__V1__Frame *in;
+    int answered = 0;
+    m.id = 1;
+    f.body_case = CORD__V1__FRAME__BODY_MESSAGE;
+    f.message = &m;
+    send_frame(&f);
+    send_goodbye();
+    shutdown(chan, SHUT_WR);
+    while ((in = recv_frame()) != NULL) {
+      if (in->body_case == CORD__V1__FRAME__BODY_MESSAGE && in->message->reply_to == 1)
+        answered = 1;
+      cord__v1__frame__free_unpacked(in, NULL);
+    }
+    _exit(answered ? 0 : 5);
   }
   if (strcmp(mode, "goodbye") == 0) {
     send_goodbye();

@@ -1,4 +1,6 @@
 /* test_disconnect.c: the channel ending from either side, with or without Goodbye, and what happens to open requests. */
+#include <poll.h>
+
 #include "helpers.h"
 
 Test(disconnect, child_says_goodbye_first, .timeout = 30) {
@@ -96,5 +98,35 @@ Test(disconnect, replies_still_arrive_after_disconnect, .timeout = 30) {
   cr_expect_eq(ev.error, 0);
   cr_expect_arr_eq(ev.data, "42", 2);
   cr_expect_eq(run_to_close(&c), 0);
+  cord_child_close(&c);
+}
+
+Test(disconnect, no_request_after_the_childs_goodbye, .timeout = 30) {
+  cord_child_t c;
+  cord_event_t ev;
+  const char *args[] = {"ask-goodbye", NULL};
+  spawn_fake(&c, args, NULL);
+  wait_for(&c, &ev, CORD_EV_MESSAGE);
+  cr_assert_eq(ev.id, 1u);
+  /* Read until the child's Goodbye has been taken: from then on a Pong
+   * could not come (PING-5). The child sent it right after its request. */
+  while (cord_ping(&c, NULL) != CORD_ECLOSED) {
+    int fds[4];
+    short evs[4];
+    struct pollfd pf[4];
+    int n = cord_fds(&c, fds, evs, 4);
+    for (int i = 0; i < n; i++)
+      pf[i] = (struct pollfd){fds[i], evs[i], 0};
+    cr_assert_gt(poll(pf, (nfds_t)n, WAIT_MS), 0, "the Goodbye never arrived");
+    while (cord_step(&c, &ev) == 1)
+      cr_assert_neq(ev.type, CORD_EV_DISCONNECT, "our side ended before the reply");
+  }
+  /* REQ-11: nothing could answer a request now; it is refused locally. */
+  cr_expect_eq(cord_request(&c, NULL, NULL), CORD_ECLOSED);
+  /* The child's own request is still owed its reply, which ends our side. */
+  cr_assert_eq(cord_reply(&c, 1, 0, NULL), 0);
+  cr_expect_eq(c.connected, 0);
+  wait_for(&c, &ev, CORD_EV_EXIT);
+  cr_expect_eq(ev.exit_status, 0, "the child saw its reply");
   cord_child_close(&c);
 }

@@ -584,7 +584,9 @@ int cord_chan_send_typed(cord_chan_t *ch, const char *type, const pb_msgdesc_t *
 
 int cord_chan_request(cord_chan_t *ch, const cord_chan_out_t *out, uint64_t *id) {
   uint64_t *t = slot(ch->out, CORD_CHILD_OUT_REQS, 0);
-  int r = t ? message(ch, ch->next_id, 0, out) : -ENOBUFS;
+  int r = ch->state == CORD__ENDED ? CORD_ECLOSED /* [REQ-11] */
+          : t                      ? message(ch, ch->next_id, 0, out)
+                                   : -ENOBUFS;
   if (r == 0) {
     *t = ch->next_id;
     if (id)
@@ -616,7 +618,9 @@ int cord_chan_cancel(cord_chan_t *ch, uint64_t id) {
 }
 
 int cord_chan_ping(cord_chan_t *ch, uint64_t nonce) {
-  int r = NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_ping_tag, nonce, NULL);
+  int r = NODE(ch) ? CORD_ENODE
+          : ch->state == CORD__ENDED ? CORD_ECLOSED /* [PING-5] */
+                                     : simple(ch, cord_v1_Frame_ping_tag, nonce, NULL);
   if (r == 0) {
     ch->ping = nonce;
     ch->flags |= CORD__F_PING;
