@@ -143,10 +143,15 @@ class Run:
             raise CaseError("the parent never started the stand-in child", "a child started", "none")
         finally:
             listener.close()
-        msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(4))
+        conn.settimeout(max(0.1, self.deadline - time.monotonic()))
+        try:
+            msg, anc, _, _ = conn.recvmsg(65536, socket.CMSG_SPACE(4))
+            self.facts = json.loads(msg.decode())
+        except (socket.timeout, ValueError):
+            raise CaseError("the stand-in child could not report what it was given", "a report", "none")
+        conn.settimeout(None)
         fds = [int.from_bytes(d[i:i + 4], sys.byteorder) for lvl, typ, d in anc
                if lvl == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS for i in range(0, len(d), 4)]
-        self.facts = json.loads(msg.decode())
         if not fds:
             raise CaseError("the stand-in child found no channel: " + self.facts.get("problem", "?"),
                             "a channel", "none")

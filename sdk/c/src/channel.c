@@ -28,10 +28,15 @@ int64_t cord__now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Without a pidfd nothing becomes readable when the child exits, so a
+ * child that is still running is looked at again this often. */
+#define EXIT_POLL_MS 50
+
 int64_t cord__next_deadline(const priv_t *p) {
   int64_t d = 0;
-  const int64_t all[] = {p->hello_deadline, p->timeout_deadline, p->stop_deadline};
-  for (size_t i = 0; i < 3; i++)
+  const int64_t all[] = {p->hello_deadline, p->timeout_deadline, p->stop_deadline,
+                         p->pidfd < 0 && !p->reaped ? p->exit_poll : 0};
+  for (size_t i = 0; i < 4; i++)
     if (all[i] && (!d || all[i] < d))
       d = all[i];
   return d;
@@ -706,9 +711,12 @@ int cord_disconnect(cord_child_t *c) {
 int cord_kill(cord_child_t *c, int sig) {
   if (!c || !c->priv)
     return -EINVAL;
-  if (c->priv->reaped || c->priv->pidfd < 0)
+  if (c->priv->reaped)
     return -ESRCH;
-  if (syscall(SYS_pidfd_send_signal, c->priv->pidfd, sig, NULL, 0) < 0)
+  /* A pidfd names this very process; without one (kernels before 5.3,
+   * valgrind), the pid does too as long as the SDK has not reaped it. */
+  if (c->priv->pidfd >= 0 ? syscall(SYS_pidfd_send_signal, c->priv->pidfd, sig, NULL, 0) < 0
+                          : kill(c->pid, sig) < 0)
     return -errno;
   return 0;
 }
@@ -1199,10 +1207,11 @@ static void on_eof(priv_t *p) {
 
 static bool check_exit(priv_t *p) {
   siginfo_t si;
-  if (p->reaped || p->pidfd < 0)
-    return p->reaped;
+  if (p->reaped)
+    return true;
   memset(&si, 0, sizeof si);
-  if (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG) < 0) {
+  if ((p->pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED | WNOHANG)
+                     : waitid(P_PID, (id_t)p->owner->pid, &si, WEXITED | WNOHANG)) < 0) {
     if (errno != ECHILD)
       return false;
     /* Someone else reaped it (SIGCHLD ignored, or a waitpid(-1)): the
@@ -1214,10 +1223,12 @@ static bool check_exit(priv_t *p) {
   if (si.si_pid == 0)
     return false;
   p->reaped = true;
-  if (p->loop)
-    cord__loop_forget_fd(p->owner, p->pidfd);
-  close(p->pidfd);
-  p->pidfd = -1;
+  if (p->pidfd >= 0) {
+    if (p->loop)
+      cord__loop_forget_fd(p->owner, p->pidfd);
+    close(p->pidfd);
+    p->pidfd = -1;
+  }
   if (si.si_code == CLD_EXITED) {
     p->exit_raw_status = si.si_status;
     p->exit_raw_signal = 0;
@@ -1385,6 +1396,10 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
       return 1;
     }
     p->drained = true;
+    if (p->pidfd < 0 && !p->reaped) {
+      p->exit_poll = cord__now_ms() + EXIT_POLL_MS;
+      cord__loop_timer_changed(c);
+    }
     return 0;
   }
 }
@@ -1619,13 +1634,12 @@ void cord_child_close(cord_child_t *c) {
   cord__loop_forget(c);
   if (p->fd >= 0)
     close(p->fd);
-  if (!p->reaped && p->pidfd >= 0) {
-    if (!p->detached) {
-      siginfo_t si;
-      syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
-      while (waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED) < 0 && errno == EINTR)
-        ;
-    }
+  if (!p->reaped && !p->detached) {
+    siginfo_t si;
+    (void)cord_kill(c, SIGKILL);
+    while ((p->pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)p->pidfd, &si, WEXITED)
+                          : waitid(P_PID, (id_t)c->pid, &si, WEXITED)) < 0 && errno == EINTR)
+      ;
   }
   if (p->pidfd >= 0)
     close(p->pidfd);

@@ -162,6 +162,7 @@ struct cord__child_priv {
   /* timers, in CLOCK_MONOTONIC milliseconds; 0 = none */
   int64_t hello_deadline, timeout_deadline, stop_deadline;
   int stop_stage; /* 0 none, 1 kill_signal next, 2 SIGKILL next, 3 done */
+  int64_t exit_poll; /* without a pidfd: when to look for the exit again */
 
   /* loop membership: positions in the loop's arrays, SIZE_MAX when absent */
   cord_loop_t *loop;

@@ -514,7 +514,10 @@ int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *
   }
 
   p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (p->pidfd < 0) {
+  if (p->pidfd < 0 && errno == ENOSYS) {
+    /* Kernels before 5.3, and valgrind, have no pidfd: the SDK then looks
+     * for the exit with waitid() on the pid instead (see channel.c). */
+  } else if (p->pidfd < 0) {
     int status;
     err = -errno;
     cord__spawn_errorf("pidfd_open: %s", strerror(errno));
@@ -523,7 +526,8 @@ int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *
       ;
     goto fail;
   }
-  fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
+  if (p->pidfd >= 0)
+    fcntl(p->pidfd, F_SETFD, FD_CLOEXEC);
   fcntl(sv[0], F_SETFL, O_NONBLOCK); /* spec CHAN-5: only the parent's end */
   p->pid = pid;
   p->chan_fd = sv[0];
