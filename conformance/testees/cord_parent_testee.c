@@ -85,6 +85,8 @@ static void command(uint64_t id, const char *text, size_t len) {
     uint64_t rid;
     if (cord_request(&child, &q, &rid) == 0)
       add_pending('r', id, rid);
+    else
+      cord_reply(&child, id, 1011, NULL); /* refused: REQ-11 */
     return;
   } else if (!strcmp(word, "hold") && id) {
     add_pending('h', id, 0);
@@ -96,6 +98,8 @@ static void command(uint64_t id, const char *text, size_t len) {
     uint64_t nonce;
     if (cord_ping(&child, &nonce) == 0)
       add_pending('p', id, nonce);
+    else
+      cord_reply(&child, id, 1011, NULL); /* refused: PING-5 */
     return;
   } else if (!strcmp(word, "goodbye")) {
     if (id)
@@ -184,10 +188,9 @@ int main(int argc, char **argv) {
       break;
     case CORD_EV_REPLY:
       if ((p = find_pending('r', ev.id, 0)) != NULL) {
-        if (ev.error == 0) {
-          cord_msg_t m = {.kind = ev.kind, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
-          cord_reply(&child, p->command_id, ev.status, &m);
-        }
+        cord_msg_t m = {.kind = ev.kind, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
+        /* T-3: the reply's status and payload, or CLOSED when none can come. */
+        cord_reply(&child, p->command_id, ev.error ? 1011 : ev.status, ev.error ? NULL : &m);
         p->what = 0;
       }
       break;

@@ -252,9 +252,11 @@ int main(int argc, char **argv) {
         waiting[i].cmd = 0;
       }
       break;
-    case CORD_CHAN_EV_CLOSED: /* a `request` whose request never got its reply ends silently */
-      if ((i = find('r', m.reply_to, 0)) >= 0)
+    case CORD_CHAN_EV_CLOSED: /* a `request` whose request can get no reply: CLOSED (T-3) */
+      if ((i = find('r', m.reply_to, 0)) >= 0) {
+        answer(waiting[i].cmd, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECLOSED});
         waiting[i].cmd = 0;
+      }
       break;
     default:
       break;

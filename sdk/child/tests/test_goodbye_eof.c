@@ -16,6 +16,9 @@ Test(goodbye_eof, parent_goodbye_then_child_finishes, .timeout = 10) {
   fp_goodbye(p);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(cord_chan_recv(&ch, &m), 0, "the parent's direction ended");
+  /* REQ-11, PING-5: nothing could answer a request or a Ping now. */
+  cr_expect_eq(cord_chan_request(&ch, NULL, NULL), CORD_ECLOSED);
+  cr_expect_eq(cord_chan_ping(&ch, 9), CORD_ECLOSED);
   /* END-3: replies may still go, then the Goodbye. Nothing hangs although
    * the parent keeps its end open. */
   cr_expect_eq(cord_chan_reply(&ch, 5, NULL), 0);
