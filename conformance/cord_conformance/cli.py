@@ -12,16 +12,25 @@ CASES = os.path.normpath(os.path.join(HERE, "..", "cases"))
 
 
 def load_cases(root):
+    """Every case under root; fails if the manifest and the files disagree."""
     cases = []
     for dirpath, _, files in os.walk(root):
         for name in sorted(files):
-            if name.endswith(".json") and name != "manifest.json":
+            if name.endswith(".json") and not name.startswith("manifest"):
                 path = os.path.join(dirpath, name)
                 with open(path) as f:
                     c = json.load(f)
                 c["_path"] = os.path.relpath(path, root)
                 cases.append(c)
     cases.sort(key=lambda c: c["case"])
+    manifest = os.path.join(root, "manifest-v1.json")
+    if os.path.exists(manifest):
+        with open(manifest) as f:
+            listed = set(json.load(f)["cases"])
+        found = {c["case"] for c in cases}
+        if listed != found:
+            sys.exit("conformance/run: the manifest and the case files disagree: missing files %s, unlisted files %s"
+                     % (sorted(listed - found)[:5], sorted(found - listed)[:5]))
     return cases
 
 

@@ -361,7 +361,20 @@ def main(argv=None):
             write(case)
             made += 1
     print("derived %d cases" % made)
+    write_manifest()
     return 0
+
+
+def write_manifest():
+    """cases/manifest-v1.json: every case of this spec version, so that a runner can tell a missing file."""
+    ids = []
+    for dirpath, _, files in os.walk(CASES):
+        for name in files:
+            if name.endswith(".json") and not name.startswith("manifest"):
+                ids.append(os.path.relpath(os.path.join(dirpath, name), CASES)[:-5])
+    with open(os.path.join(CASES, "manifest-v1.json"), "w") as f:
+        json.dump({"spec": "spec/cord-v1.md", "protocol_version": 1, "cases": sorted(ids)}, f, indent=1)
+        f.write("\n")
 
 
 if __name__ == "__main__":
