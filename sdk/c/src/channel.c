@@ -1166,10 +1166,21 @@ static int next_line(priv_t *p, cord_event_t *ev) {
         continue;
       }
     }
+    /* The line is copied out of the receive buffer, which cord_flush() may
+     * move while the caller still holds this event. */
+    uint8_t *copy = NULL;
+    if (cord__arena_reserve(&p->arena, len + 1) == 0)
+      copy = p->arena.pbc.alloc(&p->arena, len + 1);
+    if (!copy) {
+      fail(p, -ENOMEM, "out of memory for a line of %zu bytes", len);
+      return 0;
+    }
+    memcpy(copy, b, len);
+    copy[len] = '\0';
     memset(ev, 0, sizeof *ev);
     ev->type = CORD_EV_MESSAGE;
     ev->kind = CORD_PAYLOAD_JSON;
-    ev->data = b;
+    ev->data = copy;
     ev->len = len;
     return 1;
   }
@@ -1491,28 +1502,16 @@ int cord_flush(cord_child_t *c, int timeout_ms) {
   for (;;) {
     struct pollfd pf;
     int left = -1;
+    flush_some(p); /* before the handshake, only the Hello goes (HELLO-5) */
     if (!p->hs_done && !p->closed) {
-      /* Nothing but the Hello may go before the handshake: let the step
-       * machinery complete it, keeping its events for later. */
-      cord_event_t ev;
-      int r = cord_step(c, &ev);
-      if (r == 1) {
-        /* Put it back at the front of the queue of synthetic events. */
-        cord__pending_t *e = push_event(p, ev.type);
-        if (e) {
-          /* Move it to the front to keep the order. */
-          cord__pending_t tmp = *e;
-          tmp.ev = ev;
-          if (ev.detail)
-            snprintf(tmp.detail, sizeof tmp.detail, "%s", ev.detail);
-          memmove(&p->pend[p->pend_head + 1], &p->pend[p->pend_head],
-                  (p->npend - 1 - p->pend_head) * sizeof *p->pend);
-          p->pend[p->pend_head] = tmp;
-        }
+      /* Take the child's Hello from what has been read, if it is whole;
+       * its READY, like everything else, waits for cord_step(). The
+       * arena only grows here, so the caller's last event stays valid. */
+      cord_event_t unused;
+      while (!p->hs_done && !p->closed && next_frame(p, &unused) == 0)
+        ;
+      if (p->hs_done)
         continue;
-      }
-    } else {
-      flush_some(p);
     }
     if (p->hs_done && !queued(p))
       return 0;
