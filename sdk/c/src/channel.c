@@ -935,7 +935,9 @@ static int on_frame(priv_t *p, const uint8_t *body, size_t len, cord_event_t *ev
   int r;
 
   p->first_frame = false;
-  if (cord__arena_reserve(&p->arena, len * 2 + 512) < 0) {
+  /* protobuf-c copies each string and bytes field once, beside a few small
+   * structs: the body size plus a little always suffices. */
+  if (cord__arena_reserve(&p->arena, len + 1024) < 0) {
     fail(p, -ENOMEM, "out of memory decoding a frame of %zu bytes", len);
     return 0;
   }

@@ -71,7 +71,7 @@ static int fatal(uint32_t code) { return code - 1000u <= 8u && code != 1007u; }
 /* The one encode path: every frame is encoded straight into the transmit
  * buffer, refused whole if it exceeds the parent's max_frame [FRAME-2]
  * (256 until its Hello [FRAME-4]) or the buffer, and written whole. */
-CORD__CHECK static int emit(cord_chan_t *ch, const cord__frame_t *fr, const int *fds,
+CORD__CHECK static int emit(cord_chan_t *ch, cord__frame_t *fr, const int *fds,
                             unsigned nfds) {
   size_t cap = ch->peer_max + (size_t)4, n;
   if (ch->flags & (CORD__F_GOODBYE | CORD__F_NOWRITE))
@@ -131,7 +131,7 @@ CORD__CHECK static int message(cord_chan_t *ch, uint64_t id, uint64_t reply_to,
   fr.f.body.message.reply_to = reply_to;
   fr.f.body.message.status = reply_to ? o->status : 0; /* [MSG-5] */
   fr.f.body.message.fds = o->nfds;
-  fr.kind = (uint8_t)o->payload;
+  fr.f.body.message.which_payload = (pb_size_t)o->payload;
   fr.s[1].ptr = o->data;
   fr.s[1].len = o->len;
   if (o->payload == CORD_PAYLOAD_TYPED) {

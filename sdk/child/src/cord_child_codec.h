@@ -18,13 +18,14 @@ typedef struct {
 /*
  * A frame as the child SDK holds it: nanopb's struct for the scalar fields
  * and two spans for the variable-length ones, which stay in the receive
- * buffer (cord.options makes them callbacks). Which field a span holds
- * depends on the body:
+ * buffer, or in the program's memory when sent (cord.options makes them
+ * callbacks). Which field a span holds depends on the body:
  *   hello:    s[0] impl_name,      s[1] impl_version
  *   message:  s[0] typed.type,       s[1] json, raw or typed.value
  *   goodbye, error: s[0] detail
- * `kind` is the payload member of a message (0 when it has none), the
- * field number of cord.v1.Message: 5 typed, 6 json, 7 raw.
+ * `kind` is the payload member of a decoded message (0 when it has none),
+ * the field number of cord.v1.Message: 5 typed, 6 json, 7 raw. To encode,
+ * set f.body.message.which_payload instead.
  */
 typedef struct {
   uint8_t body; /* decoding: the body member seen, as its field number */
@@ -46,11 +47,12 @@ typedef struct {
 __attribute__((warn_unused_result)) int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len);
 
 /*
- * Encodes fr as a whole frame, prefix included, into out[0..cap). Set
- * fr->f.which_body and the body's scalars, fr->kind and the spans first.
- * Returns the frame's length in bytes, or 0 if it does not fit in cap
- * (or value_struct's own encoding failed).
+ * Encodes fr as a whole frame, prefix included, into out[0..cap), where
+ * cap is at least 4. Zero fr first, then set fr->f.which_body, the body's
+ * scalars (and which_payload) and the spans; the callback fields are set
+ * here, in fr itself. Returns the frame's length in bytes, or 0 if it
+ * does not fit in cap (or value_struct's own encoding failed).
  */
-__attribute__((warn_unused_result)) size_t cord__frame_encode(const cord__frame_t *fr, uint8_t *out, size_t cap);
+__attribute__((warn_unused_result)) size_t cord__frame_encode(cord__frame_t *fr, uint8_t *out, size_t cap);
 
 #endif /* CORD_CHILD_CODEC_H */
