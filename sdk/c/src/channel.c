@@ -524,6 +524,18 @@ static int writable(const cord_child_t *c) {
   return 0;
 }
 
+/* Whether something that waits for an answer (a request, a Ping) may go:
+ * Cord frames only, and never once the child's direction has ended, since
+ * no answer could come (spec REQ-11, PING-5). */
+static int may_ask(const cord_child_t *c) {
+  int r = writable(c);
+  if (r < 0)
+    return r;
+  if (c->priv->mode == CORD__MODE_JSON)
+    return CORD_ENODE;
+  return c->priv->peer_done ? CORD_ECLOSED : 0;
+}
+
 int cord_send(cord_child_t *c, const cord_msg_t *m) {
   priv_t *p;
   int r;
@@ -581,13 +593,9 @@ int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg) {
 int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id) {
   priv_t *p;
   int r;
-  if ((r = writable(c)) < 0)
+  if ((r = may_ask(c)) < 0)
     return r;
   p = c->priv;
-  if (p->mode == CORD__MODE_JSON)
-    return CORD_ENODE;
-  if (p->peer_done)
-    return CORD_ECLOSED; /* spec REQ-11: no reply could come */
   if ((r = check_msg(p, m)) < 0)
     return r;
   /* Spec REQ-1: ids 1, 2, 3... never reused on this channel. */
@@ -654,13 +662,9 @@ int cord_ping(cord_child_t *c, uint64_t *nonce) {
   Cord__V1__Frame f = CORD__V1__FRAME__INIT;
   priv_t *p;
   int r;
-  if ((r = writable(c)) < 0)
+  if ((r = may_ask(c)) < 0)
     return r;
   p = c->priv;
-  if (p->mode == CORD__MODE_JSON)
-    return CORD_ENODE;
-  if (p->peer_done)
-    return CORD_ECLOSED; /* spec PING-5: no Pong could come */
   x.nonce = ++p->next_nonce;
   if ((r = cord__idset_add(&p->pings, x.nonce)) < 0)
     return r;

@@ -330,6 +330,18 @@ static int check_options(const cord_options_t *o, cord_stdio_t *st, int *nst, in
   return 0;
 }
 
+/* argv borrows its strings; the environment owns its last `env_owned`
+ * (the channel variables); the candidates own all theirs. */
+static void free_vectors(strv_t *argv, strv_t *env, int env_owned, strv_t *cands) {
+  free(argv->v);
+  for (size_t i = env->n - (size_t)env_owned; i < env->n; i++)
+    free(env->v[i]);
+  free(env->v);
+  for (size_t i = 0; i < cands->n; i++)
+    free(cands->v[i]);
+  free(cands->v);
+}
+
 static void close_fd(int *fd) {
   if (*fd >= 0) {
     close(*fd);
@@ -531,14 +543,7 @@ int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *
   fcntl(sv[0], F_SETFL, O_NONBLOCK); /* spec CHAN-5: only the parent's end */
   p->pid = pid;
   p->chan_fd = sv[0];
-
-  free(argv.v);
-  for (size_t i = env.n - (size_t)env_owned; i < env.n; i++)
-    free(env.v[i]);
-  free(env.v);
-  for (size_t i = 0; i < cands.n; i++)
-    free(cands.v[i]);
-  free(cands.v);
+  free_vectors(&argv, &env, env_owned, &cands);
   return 0;
 
 nomem:
@@ -553,12 +558,6 @@ fail:
     close_fd(&child_end[i]);
     close_fd(&p->stdio[i]);
   }
-  free(argv.v);
-  for (size_t i = env.n - (size_t)env_owned; i < env.n; i++)
-    free(env.v[i]);
-  free(env.v);
-  for (size_t i = 0; i < cands.n; i++)
-    free(cands.v[i]);
-  free(cands.v);
+  free_vectors(&argv, &env, env_owned, &cands);
   return err;
 }
