@@ -28,38 +28,51 @@ _Static_assert(sizeof(cord_span_t) == sizeof(cord__span_t) &&
 #define NODE(ch) ((ch)->flags & CORD__F_NODE)
 #endif
 
+/* Failure paths are rare: kept out of line and optimised for size. */
+#define COLD __attribute__((cold, noinline))
+
 /* ---- diagnostic texts ------------------------------------------------------ */
 
 #ifdef CORD_CHILD_NO_ERRSTR
-#define TEXT(stmt) ((void)0)
+#define SAY(ch, ...) ((void)(ch))
 #else
-#define TEXT(stmt) stmt
+#define SAY(...) say(__VA_ARGS__)
 
-/* Appends the string s at p; returns the new end, where a NUL now is. */
-static char *cat(char *p, const char *s) {
-  while ((*p = *s++) != 0)
-    p++;
-  return p;
-}
-
-/* Appends v in decimal; returns the new end, where a NUL now is. */
-static char *num(char *p, uint64_t v) {
-  char t[20];
-  int n = 0;
-  do
-    t[n++] = (char)('0' + v % 10);
-  while ((v /= 10) != 0);
-  while (n)
-    *p++ = t[--n];
+/*
+ * Writes a failure's text at the start of the receive buffer, where the
+ * frame read there is dead by then and the buffer outlives the call, and
+ * makes it the detail. In fmt, each \1 stands for the next argument in
+ * decimal and each \2 for the next argument as a string, of which at most
+ * 64 bytes are copied. One formatter serves every text, so each caller is
+ * one call. Returns the end of the text, where a NUL now is.
+ */
+static COLD char *say(cord_chan_t *ch, const char *fmt, uint64_t a, uint64_t b, uint64_t c) {
+  uint64_t arg[3] = {a, b, c}, *next = arg, v;
+  char *p = (char *)ch->rx, t[21], *q;
+  const char *s;
+  unsigned n;
+  ch->detail = p;
+  for (; *fmt; fmt++) {
+    if (*fmt > 2) {
+      *p++ = *fmt;
+      continue;
+    }
+    /* An argument: a string, or a number spelled into t, last digit first. */
+    v = *next++;
+    s = (const char *)(uintptr_t)v;
+    if (*fmt == 1) {
+      q = t + 20;
+      *q = 0;
+      do
+        *--q = (char)('0' + v % 10);
+      while ((v /= 10) != 0);
+      s = q;
+    }
+    for (n = 64; *s && n--;)
+      *p++ = *s++;
+  }
   *p = 0;
   return p;
-}
-
-/* A failure's text lives at the start of the receive buffer: the frame
- * that was read there is dead by then, and the buffer outlives the call. */
-static char *text(cord_chan_t *ch) {
-  ch->detail = (const char *)ch->rx;
-  return (char *)ch->rx;
 }
 #endif
 
@@ -71,8 +84,7 @@ static int fatal(uint32_t code) { return code - 1000u <= 8u && code != 1007u; }
 /* The one encode path: every frame is encoded straight into the transmit
  * buffer, refused whole if it exceeds the parent's max_frame [FRAME-2]
  * (256 until its Hello [FRAME-4]) or the buffer, and written whole. */
-CORD__CHECK static int emit(cord_chan_t *ch, cord__frame_t *fr, const int *fds,
-                            unsigned nfds) {
+CORD__CHECK static int emit(cord_chan_t *ch, cord__frame_t *fr, const int *fds, unsigned nfds) {
   size_t cap = ch->peer_max + (size_t)4, n;
   if (ch->flags & (CORD__F_GOODBYE | CORD__F_NOWRITE))
     return CORD_ESTATE;
@@ -100,47 +112,47 @@ CORD__CHECK static int simple(cord_chan_t *ch, pb_size_t body, uint64_t v, const
   return emit(ch, &fr, NULL, 0);
 }
 
-/* Sends a user message: one-way (id and reply_to 0), a request or a reply. */
-CORD__CHECK static int message(cord_chan_t *ch, uint64_t id, uint64_t reply_to,
+/* Sends a user message: one-way (id and reply_to 0), a request, or a reply
+ * with this status; o NULL is an empty message. */
+CORD__CHECK static int message(cord_chan_t *ch, uint64_t id, uint64_t reply_to, uint32_t status,
                                const cord_chan_out_t *o) {
-  cord_chan_out_t none; /* NULL is an empty message; a static one would cost more bytes */
   cord__frame_t fr;
-  if (!o) {
-    memset(&none, 0, sizeof none);
-    o = &none;
-  }
+  cord_v1_Message *mm = &fr.f.body.message;
+  const int *fds = NULL;
+  unsigned nfds = 0;
 #ifndef CORD_CHILD_NO_NODE
-  if (NODE(ch)) {
-    if (id || reply_to || o->nfds || o->payload != CORD_PAYLOAD_JSON)
-      return CORD_ENODE; /* [NODE-9] */
-    return cord__node_send(ch, o->data, o->len);
-  }
+  if (NODE(ch))
+    return cord__node_send(ch, id | reply_to, o);
 #endif
-#ifndef CORD_CHILD_NO_FDS
-  if (o->nfds > ch->peer_fds || o->nfds > CORD_CHILD_MAX_FDS)
-    return CORD_ETOOBIG; /* [FD-1] */
-#else
-  if (o->nfds)
-    return -ENOTSUP;
-#endif
-  if (o->payload == CORD_PAYLOAD_TYPED && !o->type)
-    return -EINVAL;
   memset(&fr, 0, sizeof fr);
   fr.f.which_body = cord_v1_Frame_message_tag;
-  fr.f.body.message.id = id;
-  fr.f.body.message.reply_to = reply_to;
-  fr.f.body.message.status = reply_to ? o->status : 0; /* [MSG-5] */
-  fr.f.body.message.fds = o->nfds;
-  fr.f.body.message.which_payload = (pb_size_t)o->payload;
-  fr.s[1].ptr = o->data;
-  fr.s[1].len = o->len;
-  if (o->payload == CORD_PAYLOAD_TYPED) {
-    fr.s[0].ptr = (const uint8_t *)o->type;
-    fr.s[0].len = o->type_len ? o->type_len : strlen(o->type);
-    fr.value_fields = o->fields;
-    fr.value_struct = o->src;
+  mm->id = id;
+  mm->reply_to = reply_to;
+  mm->status = status; /* 0 unless a reply [MSG-5] */
+  if (o) {
+    fds = o->fds;
+    nfds = o->nfds;
+#ifndef CORD_CHILD_NO_FDS
+    if (nfds > ch->peer_fds || nfds > CORD_CHILD_MAX_FDS)
+      return CORD_ETOOBIG; /* [FD-1] */
+#else
+    if (nfds)
+      return -ENOTSUP;
+#endif
+    if (o->payload == CORD_PAYLOAD_TYPED) {
+      if (!o->type)
+        return -EINVAL;
+      fr.s[0].ptr = (const uint8_t *)o->type;
+      fr.s[0].len = o->type_len ? o->type_len : strlen(o->type);
+      fr.value_fields = o->fields;
+      fr.value_struct = o->src;
+    }
+    mm->fds = nfds;
+    fr.kind = (uint8_t)o->payload;
+    fr.s[1].ptr = o->data;
+    fr.s[1].len = o->len;
   }
-  return emit(ch, &fr, o->fds, o->nfds);
+  return emit(ch, &fr, fds, nfds);
 }
 
 /* Finds v in a request table; v = 0 finds a free slot. */
@@ -164,24 +176,26 @@ static void drop(cord_chan_t *ch) {
 }
 
 int cord__stop(cord_chan_t *ch, int code, int send) {
-  if (send && code < 0)
-    CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-code, ch->detail));
-  /* Nothing may follow a failure, and nothing but the Hello may precede
-   * the parent's Hello [HELLO-5]. */
-  if (code < 0 || ch->state == CORD__HANDSHAKE)
-    ch->flags |= CORD__F_NOWRITE;
   if (code < 0) {
-    if (fatal((uint32_t)-code))
-      ch->flags |= CORD__F_FATAL;
+    if (send)
+      CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-code, ch->detail));
+    /* Nothing may follow a failure. */
+    ch->flags |= CORD__F_NOWRITE | (fatal((uint32_t)-code) ? CORD__F_FATAL : 0);
     /* The parent sees end of file now, even if the program lingers before
      * it closes the channel [END-11]. */
     shutdown(ch->fd, SHUT_RDWR);
     drop(ch);
+  } else if (ch->state == CORD__HANDSHAKE) {
+    ch->flags |= CORD__F_NOWRITE; /* nothing but the Hello precedes the parent's [HELLO-5] */
   }
   ch->state = CORD__ENDED;
   ch->err = code;
   return 0;
 }
+
+/* A fatal protocol error found here: the channel ends with an Error frame
+ * that reports it. Returns 0, as cord__stop(). */
+static COLD int fail(cord_chan_t *ch, int code) { return cord__stop(ch, code, 1); }
 
 /* After the parent's direction has ended: each own outstanding request is
  * reported CLOSED once [REQ-9], then the end itself, as often as asked. */
@@ -201,23 +215,23 @@ static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
 /* HELLO-7: the first bytes are not Cord. The report previews them: the
  * prefix, then what of the body was read, or, when the prefix alone gave
  * the peer away, whatever has already arrived behind it. */
-static int not_cord(cord_chan_t *ch, uint32_t body) {
+static COLD int not_cord(cord_chan_t *ch, uint32_t body) {
 #ifndef CORD_CHILD_NO_ERRSTR
-  uint8_t *b = ch->rx;
+  /* The bytes to preview go where the text cannot reach: it takes at most
+   * 10 + CORD_PREVIEW_MAX bytes, the buffer has 256. */
+  uint8_t *b = ch->rx + CORD_MIN_FRAME - 32;
   ssize_t n = body;
   if (n > 28)
     n = 28;
-  memmove(b + 4, b, (size_t)n);
+  memmove(b + 4, ch->rx, (size_t)n);
   memcpy(b, ch->hdr, 4);
   if (!n && (n = recv(ch->fd, b + 4, 28, MSG_DONTWAIT)) < 0)
     n = 0;
-  /* The preview goes behind its own bytes, and the text starts there. */
-  cord_preview(b, (unsigned long)n + 4, cat((char *)b + 32, "not Cord: "), CORD_PREVIEW_MAX);
-  ch->detail = (const char *)b + 32;
+  cord_preview(b, (unsigned long)n + 4, SAY(ch, "not Cord: ", 0, 0, 0), CORD_PREVIEW_MAX);
 #else
   (void)body;
 #endif
-  return cord__stop(ch, CORD_ENOTCORD, 1);
+  return fail(ch, CORD_ENOTCORD);
 }
 
 /* ---- receiving ------------------------------------------------------------------- */
@@ -230,10 +244,10 @@ static int not_cord(cord_chan_t *ch, uint32_t body) {
  * [FD-7]. */
 static int take(cord_chan_t *ch, uint32_t n) {
 #ifndef CORD_CHILD_NO_FDS
-  return n != ch->nq || n > ch->max_fds ? !cord__stop(ch, CORD_EFDMISMATCH, 1) : 0;
+  return n != ch->nq || n > ch->max_fds ? !fail(ch, CORD_EFDMISMATCH) : 0;
 #else
   (void)ch;
-  return n ? !cord__stop(ch, CORD_EFDMISMATCH, 1) : 0;
+  return n ? !fail(ch, CORD_EFDMISMATCH) : 0;
 #endif
 }
 
@@ -242,19 +256,15 @@ static int take(cord_chan_t *ch, uint32_t n) {
 static int hello(cord_chan_t *ch, const cord__frame_t *fr) {
   const cord_v1_Hello *h = &fr->f.body.hello;
   if (fr->body != cord_v1_Frame_hello_tag)
-    return cord__stop(ch, CORD_EUNEXPECTED, 1); /* [HELLO-6] */
+    return fail(ch, CORD_EUNEXPECTED); /* [HELLO-6] */
   if (h->magic != MAGIC)
     return not_cord(ch, ch->len);
   if (h->min_version > h->max_version || h->max_frame < CORD_MIN_FRAME || h->max_frame > MAX_LEN)
-    return cord__stop(ch, CORD_EPROTOCOL, 1);
+    return fail(ch, CORD_EPROTOCOL);
   /* V = min(max_version of both); none in common if V < max(min_version). */
   if (h->max_version < VERSION || h->min_version > VERSION) {
-    TEXT({
-      char *p = cat(text(ch), "no common version: we speak 1..1, peer speaks ");
-      p = cat(num(p, h->min_version), "..");
-      num(p, h->max_version);
-    });
-    return cord__stop(ch, CORD_EVERSION, 1);
+    SAY(ch, "no common version: we speak 1..1, peer speaks \1..\1", h->min_version, h->max_version, 0);
+    return fail(ch, CORD_EVERSION);
   }
   ch->peer_max = h->max_frame;
 #ifndef CORD_CHILD_NO_FDS
@@ -270,10 +280,10 @@ static int hello(cord_chan_t *ch, const cord__frame_t *fr) {
 static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
   cord__frame_t fr;
   const cord_v1_Message *mm = &fr.f.body.message;
-  uint64_t *t, v;
+  uint64_t *t = NULL, v;
 
   if (!cord__frame_decode(&fr, ch->rx, ch->len)) /* [FRAME-6, HELLO-7] */
-    return ch->state == CORD__HANDSHAKE ? not_cord(ch, ch->len) : cord__stop(ch, CORD_EPROTOCOL, 1);
+    return ch->state == CORD__HANDSHAKE ? not_cord(ch, ch->len) : fail(ch, CORD_EPROTOCOL);
   if (take(ch, fr.body == cord_v1_Frame_message_tag ? mm->fds : 0))
     return 0;
   if (ch->state == CORD__HANDSHAKE)
@@ -282,29 +292,27 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
 
   switch (fr.body) {
   case cord_v1_Frame_message_tag:
-    if ((mm->id && mm->reply_to) || (mm->status && !mm->reply_to))
-      return cord__stop(ch, CORD_EPROTOCOL, 1); /* [MSG-5] */
+    /* A reply has no id; anything else has no status [MSG-5]. */
+    if (mm->reply_to ? mm->id : mm->status)
+      return fail(ch, CORD_EPROTOCOL);
     if (mm->reply_to) {
       t = slot(ch->out, CORD_CHILD_OUT_REQS, mm->reply_to);
       if (!t) { /* [REQ-5]: dropped, reported, the channel stays */
         drop(ch);
-        TEXT(num(cat(text(ch), "unknown request "), mm->reply_to));
+        SAY(ch, "unknown request \1", mm->reply_to, 0, 0);
         CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-CORD_EUNKNOWNREQ, ch->detail));
         ch->detail = NULL;
         return 0;
       }
     } else if (mm->id) {
       if (slot(ch->in, CORD_CHILD_IN_REQS, mm->id))
-        return cord__stop(ch, CORD_EPROTOCOL, 1); /* [REQ-4] */
+        return fail(ch, CORD_EPROTOCOL); /* [REQ-4] */
       t = slot(ch->in, CORD_CHILD_IN_REQS, 0);
       if (!t) { /* no room to track it: answered here, exactly once [REQ-2] */
-        cord_chan_out_t busy = {.status = (uint32_t)-CORD_EFAILED};
         drop(ch);
-        CORD__IGNORE(message(ch, 0, mm->id, &busy));
+        CORD__IGNORE(message(ch, 0, mm->id, (uint32_t)-CORD_EFAILED, NULL));
         return 0;
       }
-    } else {
-      t = NULL;
     }
     if (t)
       *t = mm->id; /* a reply frees its request's slot; a request takes one */
@@ -345,18 +353,17 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
      * it is looked at without waiting: a parent that keeps its end open
      * after its Goodbye must not hold the child. */
     uint8_t c;
-    return cord__stop(ch, recv(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? CORD_EUNEXPECTED : 0,
-                      1);
+    return cord__stop(ch, recv(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? CORD_EUNEXPECTED : 0, 1);
   }
 
   case cord_v1_Frame_error_tag:
     m->status = fr.f.body.error.code;
     if (fatal(m->status)) { /* [END-11]: the parent's text becomes the detail */
-      TEXT({
-        memmove(ch->rx, fr.s[0].ptr, fr.s[0].len);
-        ch->rx[fr.s[0].len] = 0;
-        ch->detail = (const char *)ch->rx;
-      });
+#ifndef CORD_CHILD_NO_ERRSTR
+      memmove(ch->rx, fr.s[0].ptr, fr.s[0].len);
+      ch->rx[fr.s[0].len] = 0;
+      ch->detail = (const char *)ch->rx;
+#endif
       return cord__stop(ch, -(int)m->status, 0);
     }
     m->kind = CORD_CHAN_EV_ERROR; /* [ERR-2, ERR-3]: a report, nothing ends */
@@ -365,7 +372,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
     return 1;
 
   case cord_v1_Frame_hello_tag:
-    return cord__stop(ch, CORD_EUNEXPECTED, 1); /* [HELLO-10] */
+    return fail(ch, CORD_EUNEXPECTED); /* [HELLO-10] */
 
   default:
     return 0; /* [FRAME-8]: no member this SDK knows */
@@ -406,11 +413,8 @@ static int pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
         if (ch->state == CORD__HANDSHAKE && ch->len > CORD_MIN_FRAME)
           not_cord(ch, 0); /* [HELLO-7] */
         else if (ch->len > ch->rx_len) {
-          TEXT({
-            char *p = cat(num(cat(text(ch), "frame of "), ch->len), " bytes exceeds max_frame ");
-            num(p, ch->rx_len);
-          });
-          cord__stop(ch, CORD_EFRAMESIZE, 1);
+          SAY(ch, "frame of \1 bytes exceeds max_frame \1", ch->len, ch->rx_len, 0);
+          fail(ch, CORD_EFRAMESIZE);
         }
       }
       continue;
@@ -427,14 +431,22 @@ int cord_chan_step(cord_chan_t *ch, cord_chan_msg_t *m) { return pump(ch, m, MSG
 
 /* ---- opening ----------------------------------------------------------------------- */
 
+/* Grandchildren must neither see nor inherit the channel [CHAN-6, CHAN-9].
+ * Out of line, so that both ways out of find() share it. */
+static __attribute__((noinline)) void hide(void) {
+  unsetenv("CORD_CHANNEL_FD");
+  unsetenv("NODE_CHANNEL_FD");
+  unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
+}
+
 /* Finds the channel's descriptor as CHAN-6..CHAN-9 and NODE-2..NODE-3 say.
- * Returns it, or CORD_ENOCHANNEL with the reason in the detail. */
-static int find(cord_chan_t *ch, unsigned flags) {
+ * Returns it, or CORD_ENOCHANNEL with the reason in the detail. Kept apart
+ * from cord_chan_open(), whose registers it would otherwise crowd. */
+static __attribute__((noinline)) int find(cord_chan_t *ch, unsigned flags) {
   const char *name = "CORD_CHANNEL_FD", *v = getenv(name), *why = NULL, *s;
   struct sockaddr sa;
-  socklen_t len = sizeof sa;
+  socklen_t len;
   int fd = 0, type = 0;
-  char *p = NULL;
 
 #ifndef CORD_CHILD_NO_NODE
   if (!v && !(flags & CORD_CHAN_F_NO_NODE) && (v = getenv(name = "NODE_CHANNEL_FD")) != NULL) {
@@ -450,25 +462,14 @@ static int find(cord_chan_t *ch, unsigned flags) {
   (void)flags;
 #endif
   if (!v) { /* [CHAN-7] */
-    TEXT(cat(text(ch), "a Cord child, to be started by a Cord parent: no CORD_CHANNEL_FD"));
+    SAY(ch, "a Cord child, to be started by a Cord parent: no CORD_CHANNEL_FD", 0, 0, 0);
     return CORD_ENOCHANNEL;
   }
-  /* The text names the variable and its value before the value goes. */
-  TEXT({
-    p = cat(cat(text(ch), name), "=");
-    for (s = v; *s && s - v < 64; s++)
-      *p++ = *s;
-    p = cat(p, ": ");
-  });
   for (s = v; *s >= '0' && *s <= '9' && fd <= 99999999; s++)
     fd = fd * 10 + (*s - '0');
   if (!why && (*s || s == v))
     why = "not a number";
-  /* Grandchildren must neither see nor inherit the channel [CHAN-6, CHAN-9]. */
-  unsetenv("CORD_CHANNEL_FD");
-  unsetenv("NODE_CHANNEL_FD");
-  unsetenv("NODE_CHANNEL_SERIALIZATION_MODE");
-  if (!why) {
+  if (!why) { /* [CHAN-8] */
     len = sizeof type;
     if (fcntl(fd, F_GETFD) < 0)
       why = "not open";
@@ -476,12 +477,12 @@ static int find(cord_chan_t *ch, unsigned flags) {
              (len = sizeof sa, getsockname(fd, &sa, &len)) || sa.sa_family != AF_UNIX)
       why = "not an AF_UNIX stream socket";
   }
-  if (why) { /* [CHAN-8] */
-    TEXT(cat(p, why));
-    (void)p;
+  /* The text names the variable and its value before the value goes. */
+  if (why)
+    SAY(ch, "\2=\2: \2", (uintptr_t)name, (uintptr_t)v, (uintptr_t)why);
+  hide();
+  if (why)
     return CORD_ENOCHANNEL;
-  }
-  ch->detail = NULL;
   fcntl(fd, F_SETFD, FD_CLOEXEC);
   return fd;
 }
@@ -489,16 +490,20 @@ static int find(cord_chan_t *ch, unsigned flags) {
 int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
   const char *name = cfg->impl_name ? cfg->impl_name : CORD_CHILD_IMPL_NAME;
   const char *ver = cfg->impl_version ? cfg->impl_version : CORD_CHILD_IMPL_VERSION;
-  cord__frame_t fr;
-  cord_chan_msg_t m;
+  size_t name_len = strlen(name), ver_len = strlen(ver);
+  union { /* the Hello goes before the parent's is awaited: one space serves both */
+    cord__frame_t fr;
+    cord_chan_msg_t m;
+  } u;
+  cord__frame_t *fr = &u.fr;
+  cord_v1_Hello *h = &fr->f.body.hello;
   int r;
 
   memset(ch, 0, sizeof *ch);
   ch->fd = -1;
   if (!cfg->rx || !cfg->tx || cfg->rx_len < CORD_MIN_FRAME || cfg->rx_len > MAX_LEN ||
       cfg->tx_len < CORD_MIN_FRAME || cfg->tx_len > MAX_LEN ||
-      (cfg->flags & ~(CORD_CHAN_F_CANCEL | CORD_CHAN_F_NO_NODE)) || strlen(name) > 64 ||
-      strlen(ver) > 32)
+      (cfg->flags & ~(CORD_CHAN_F_CANCEL | CORD_CHAN_F_NO_NODE)) || name_len > 64 || ver_len > 32)
     return -EINVAL;
   ch->rx = cfg->rx;
   ch->tx = cfg->tx;
@@ -521,25 +526,25 @@ int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
   }
 #endif
 
-  memset(&fr, 0, sizeof fr); /* [HELLO-1, HELLO-2] */
-  fr.f.which_body = cord_v1_Frame_hello_tag;
-  fr.f.body.hello.magic = MAGIC;
-  fr.f.body.hello.min_version = VERSION;
-  fr.f.body.hello.max_version = VERSION;
-  fr.f.body.hello.max_frame = ch->rx_len;
+  memset(fr, 0, sizeof *fr); /* [HELLO-1, HELLO-2] */
+  fr->f.which_body = cord_v1_Frame_hello_tag;
+  h->magic = MAGIC;
+  h->min_version = VERSION;
+  h->max_version = VERSION;
+  h->max_frame = ch->rx_len;
 #ifndef CORD_CHILD_NO_FDS
-  fr.f.body.hello.max_fds = ch->max_fds;
+  h->max_fds = ch->max_fds;
 #endif
-  fr.f.body.hello.capabilities = cfg->flags & CORD_CHAN_F_CANCEL; /* CAPABILITY_CANCEL is 1 */
-  fr.f.body.hello.pid = (uint32_t)getpid();
-  fr.s[0].ptr = (const uint8_t *)name;
-  fr.s[0].len = strlen(name);
-  fr.s[1].ptr = (const uint8_t *)ver;
-  fr.s[1].len = strlen(ver);
+  h->capabilities = cfg->flags & CORD_CHAN_F_CANCEL; /* CAPABILITY_CANCEL is 1 */
+  h->pid = (uint32_t)getpid();
+  fr->s[0].ptr = (const uint8_t *)name;
+  fr->s[0].len = name_len;
+  fr->s[1].ptr = (const uint8_t *)ver;
+  fr->s[1].len = ver_len;
   /* A parent already gone leaves the channel to report its end. */
-  if ((r = emit(ch, &fr, NULL, 0)) < 0 && r != -EPIPE && r != -ECONNRESET)
+  if ((r = emit(ch, fr, NULL, 0)) < 0 && r != -EPIPE && r != -ECONNRESET)
     return r;
-  r = pump(ch, &m, 0);
+  r = pump(ch, &u.m, 0);
   return r > 0 ? 0 : r;
 }
 
@@ -569,23 +574,23 @@ int cord_chan_is_node(const cord_chan_t *ch) {
   return NODE(ch) != 0;
 }
 
-int cord_chan_send(cord_chan_t *ch, const cord_chan_out_t *out) { return message(ch, 0, 0, out); }
+int cord_chan_send(cord_chan_t *ch, const cord_chan_out_t *out) { return message(ch, 0, 0, 0, out); }
 
 int cord_chan_send_json(cord_chan_t *ch, const char *json, size_t len) {
   cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = json, .len = len};
-  return message(ch, 0, 0, &o);
+  return message(ch, 0, 0, 0, &o);
 }
 
 int cord_chan_send_typed(cord_chan_t *ch, const char *type, const pb_msgdesc_t *fields,
                          const void *src) {
   cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type = type, .fields = fields, .src = src};
-  return message(ch, 0, 0, &o);
+  return message(ch, 0, 0, 0, &o);
 }
 
 int cord_chan_request(cord_chan_t *ch, const cord_chan_out_t *out, uint64_t *id) {
   uint64_t *t = slot(ch->out, CORD_CHILD_OUT_REQS, 0);
   int r = ch->state == CORD__ENDED ? CORD_ECLOSED /* [REQ-11] */
-          : t                      ? message(ch, ch->next_id, 0, out)
+          : t                      ? message(ch, ch->next_id, 0, 0, out)
                                    : -ENOBUFS;
   if (r == 0) {
     *t = ch->next_id;
@@ -605,7 +610,7 @@ int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out) {
   /* [ERR-1, ERR-2]: no POSIX, SDK or reserved code goes on the wire. */
   if ((s && s < 1000) || (s >= 2000 && s < CORD_APP_ERROR_MIN) || s > MAX_LEN)
     return -EINVAL;
-  if ((r = message(ch, 0, id, out)) == 0)
+  if ((r = message(ch, 0, id, s, out)) == 0)
     *t = 0;
   return r;
 }
@@ -655,10 +660,9 @@ const char *cord_chan_detail(const cord_chan_t *ch) { return ch->detail ? ch->de
 
 int cord_chan_decode_typed(const cord_chan_msg_t *m, const char *type, const pb_msgdesc_t *fields,
                            void *dest) {
-  pb_istream_t s;
+  pb_istream_t s = pb_istream_from_buffer(m->data.ptr, m->data.len);
   if (m->payload != CORD_PAYLOAD_TYPED ||
       (type && (strlen(type) != m->type.len || memcmp(type, m->type.ptr, m->type.len))))
     return CORD_EUNSUPPORTED;
-  s = pb_istream_from_buffer(m->data.ptr, m->data.len);
   return pb_decode(&s, fields, dest) ? 0 : -EBADMSG;
 }

@@ -23,17 +23,16 @@ typedef struct {
  *   hello:    s[0] impl_name,      s[1] impl_version
  *   message:  s[0] typed.type,       s[1] json, raw or typed.value
  *   goodbye, error: s[0] detail
- * `kind` is the payload member of a decoded message (0 when it has none),
- * the field number of cord.v1.Message: 5 typed, 6 json, 7 raw. To encode,
- * set f.body.message.which_payload instead.
+ * `kind` is the payload member of a message (0 when it has none), the
+ * field number of cord.v1.Message: 5 typed, 6 json, 7 raw.
  */
 typedef struct {
   uint8_t body; /* decoding: the body member seen, as its field number */
   uint8_t kind;
   cord__span_t s[2];
-  /* Encoding only: when set, typed.value is encoded from this nanopb
-   * message instead of from s[1], so the application's struct goes onto
-   * the wire without an intermediate buffer. */
+  /* Encoding a typed payload only: when set, typed.value is encoded from
+   * this nanopb message instead of from s[1], so the application's struct
+   * goes onto the wire without an intermediate buffer. NULL otherwise. */
   const pb_msgdesc_t *value_fields;
   const void *value_struct;
   cord_v1_Frame f; /* last: the small fields above get the short offsets */
@@ -47,11 +46,12 @@ typedef struct {
 __attribute__((warn_unused_result)) int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len);
 
 /*
- * Encodes fr as a whole frame, prefix included, into out[0..cap), where
- * cap is at least 4. Zero fr first, then set fr->f.which_body, the body's
- * scalars (and which_payload) and the spans; the callback fields are set
- * here, in fr itself. Returns the frame's length in bytes, or 0 if it
- * does not fit in cap (or value_struct's own encoding failed).
+ * Encodes fr as a whole frame, prefix included, into out[0..cap). Set
+ * fr->f.which_body, the body's scalars, fr->kind
+ * and the spans first, on a zeroed fr or one cord__frame_decode() filled;
+ * the callback fields are set here, in fr itself. Returns the frame's
+ * length in bytes, or 0 if it does not fit in cap (or value_struct's own
+ * encoding failed).
  */
 __attribute__((warn_unused_result)) size_t cord__frame_encode(cord__frame_t *fr, uint8_t *out, size_t cap);
 

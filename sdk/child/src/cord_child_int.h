@@ -48,8 +48,10 @@ int cord__stop(cord_chan_t *ch, int code, int send);
  * or 0 once cord__stop() has ended the channel. */
 CORD__CHECK int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb);
 
-/* Sends one json line on the Node.js binding [NODE-4, NODE-7]. */
-CORD__CHECK int cord__node_send(cord_chan_t *ch, const void *text, size_t n);
+/* Sends a message on the Node.js binding: one json line [NODE-4, NODE-7],
+ * or CORD_ENODE for a request or reply (ids not 0), no message (o NULL),
+ * descriptors or another payload [NODE-9]. */
+CORD__CHECK int cord__node_send(cord_chan_t *ch, uint64_t ids, const cord_chan_out_t *o);
 
 /* Whether a JSON text is a Node.js internal message [NODE-7]: 2 for
  * NODE_HANDLE, 1 for another NODE_ command, 0 for a user message. */

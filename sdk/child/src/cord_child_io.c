@@ -19,8 +19,9 @@ typedef union {
 #endif
 
 /* Waits until the descriptor is ready, for a program that made the channel
- * non-blocking behind the SDK's back: a blocking call stays blocking. */
-static void await(int fd, short events) {
+ * non-blocking behind the SDK's back: a blocking call stays blocking. Out
+ * of line, since both directions call it. */
+static __attribute__((noinline)) void await(int fd, short events) {
   struct pollfd p;
   p.fd = fd;
   p.events = events;
@@ -81,17 +82,15 @@ int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb) {
 
 int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigned nfds) {
   const uint8_t *p = buf;
-  struct iovec v;
-  struct msghdr h;
   ssize_t r;
 #ifndef CORD_CHILD_NO_FDS
+  struct iovec v;
+  struct msghdr h;
   cmsgbuf_t u;
-#endif
 
   memset(&h, 0, sizeof h);
   h.msg_iov = &v;
   h.msg_iovlen = 1;
-#ifndef CORD_CHILD_NO_FDS
   if (nfds) { /* one SCM_RIGHTS message for the frame's descriptors [FD-3] */
     memset(&u, 0, sizeof u);
     h.msg_control = u.b;
@@ -106,11 +105,16 @@ int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigne
   (void)nfds;
 #endif
   while (n) {
-    v.iov_base = (void *)p;
-    v.iov_len = n;
     /* MSG_NOSIGNAL: a closed peer is an error to return, not a signal
      * that kills the child [END-6]. */
-    if ((r = sendmsg(ch->fd, &h, MSG_NOSIGNAL)) < 0) {
+#ifndef CORD_CHILD_NO_FDS
+    v.iov_base = (void *)p;
+    v.iov_len = n;
+    r = sendmsg(ch->fd, &h, MSG_NOSIGNAL);
+#else
+    r = send(ch->fd, p, n, MSG_NOSIGNAL); /* no descriptors: one buffer is all */
+#endif
+    if (r < 0) {
       if (errno == EAGAIN)
         await(ch->fd, POLLOUT);
       else if (errno != EINTR) {
@@ -124,9 +128,11 @@ int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigne
     }
     p += r;
     n -= (size_t)r;
+#ifndef CORD_CHILD_NO_FDS
     /* Descriptors ride with the frame's first byte only [FD-3]. */
     h.msg_control = NULL;
     h.msg_controllen = 0;
+#endif
   }
   return 0;
 }

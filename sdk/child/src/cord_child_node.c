@@ -10,7 +10,12 @@
 
 static const char nack[] = "{\"cmd\":\"NODE_HANDLE_NACK\"}\n";
 
-static int blank(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+/* The first byte at or after k that is not JSON whitespace, or n. */
+static size_t skip(const uint8_t *p, size_t k, size_t n) {
+  while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\r' || p[k] == '\n'))
+    k++;
+  return k;
+}
 
 /*
  * Not a JSON parser, and it needs none: it walks the text once, skipping
@@ -25,6 +30,7 @@ static int blank(uint8_t c) { return c == ' ' || c == '\t' || c == '\r' || c == 
  * keeps the last.
  */
 int cord__node_internal(const uint8_t *p, size_t n) {
+  static const char handle[] = "\"NODE_HANDLE\""; /* its first 6 bytes start every internal value */
   size_t i, k;
   int depth = 0;
   for (i = 0; i < n; i++) {
@@ -32,13 +38,11 @@ int cord__node_internal(const uint8_t *p, size_t n) {
       for (k = i + 1; k < n && p[k] != '"'; k += p[k] == '\\' ? 2 : 1)
         ;
       if (depth == 1 && k == i + 4 && !memcmp(p + i + 1, "cmd", 3)) {
-        for (k++; k < n && blank(p[k]); k++)
-          ;
+        k = skip(p, k + 1, n);
         if (k < n && p[k] == ':') {
-          for (k++; k < n && blank(p[k]); k++)
-            ;
-          if (k + 7 <= n && !memcmp(p + k, "\"NODE_", 6) && p[k + 6] != '"')
-            return k + 13 <= n && !memcmp(p + k, "\"NODE_HANDLE\"", 13) ? 2 : 1;
+          k = skip(p, k + 1, n);
+          if (k + 7 <= n && !memcmp(p + k, handle, 6) && p[k + 6] != '"')
+            return k + 13 <= n && !memcmp(p + k + 6, handle + 6, 7) ? 2 : 1;
         }
         k--; /* the loop's i++ brings the scan back to byte k */
       }
@@ -114,7 +118,14 @@ int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
   }
 }
 
-int cord__node_send(cord_chan_t *ch, const void *text, size_t n) {
+int cord__node_send(cord_chan_t *ch, uint64_t ids, const cord_chan_out_t *o) {
+  const void *text;
+  size_t n;
+  /* Only a one-way json message without descriptors has a line [NODE-9]. */
+  if (ids || !o || o->nfds || o->payload != CORD_PAYLOAD_JSON)
+    return CORD_ENODE;
+  text = o->data;
+  n = o->len;
   if (ch->flags & CORD__F_NOWRITE)
     return CORD_ESTATE;
   if (!n || memchr(text, '\n', n)) /* [NODE-4] */
