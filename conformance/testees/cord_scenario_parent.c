@@ -44,6 +44,19 @@ static void await(uint64_t id, cord_event_type_t type) {
   }
 }
 
+/* k descriptors to pass: write ends of pipes whose read ends are closed. */
+static void make_pipes(int *fds, int k) {
+  for (int i = 0; i < k; i++) {
+    int p[2];
+    if (pipe(p) < 0) {
+      perror("cord-scenario-parent: pipe");
+      exit(1);
+    }
+    close(p[0]);
+    fds[i] = p[1];
+  }
+}
+
 static size_t unhex(const char *h, unsigned char *out, size_t cap) {
   size_t n = 0;
   unsigned v;
@@ -103,15 +116,9 @@ int main(int argc, char **argv) {
       if (r >= 0)
         await(id, CORD_EV_REPLY);
     } else if (!strcmp(verb, "request-fds")) {
-      int fds[16], k = atoi(kind);
+      int fds[16], k = atoi(kind) & 15;
       char *text = strchr(rest, ' ');
-      for (int i = 0; i < k && i < 16; i++) {
-        int p[2];
-        if (pipe(p) < 0)
-          return 1;
-        close(p[0]);
-        fds[i] = p[1];
-      }
+      make_pipes(fds, k);
       m = (cord_msg_t){.kind = CORD_PAYLOAD_JSON, .data = text ? text + 1 : "{}",
                        .len = text ? strlen(text + 1) : 2, .fds = fds, .nfds = (unsigned)k};
       r = cord_request(&child, &m, &id);
@@ -120,15 +127,9 @@ int main(int argc, char **argv) {
       if (r >= 0)
         await(id, CORD_EV_REPLY);
     } else if (!strcmp(verb, "command-fds")) {
-      int fds[16], k = atoi(kind);
+      int fds[16], k = atoi(kind) & 15;
       const char *text = line + strlen(verb) + 1 + strlen(kind) + 1;
-      for (int i = 0; i < k && i < 16; i++) {
-        int p[2];
-        if (pipe(p) < 0)
-          return 1;
-        close(p[0]);
-        fds[i] = p[1];
-      }
+      make_pipes(fds, k);
       m = (cord_msg_t){.kind = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
                        .len = strlen(text), .fds = fds, .nfds = (unsigned)k};
       r = cord_request(&child, &m, &id);

@@ -3,6 +3,7 @@
 #define CORD_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -48,6 +49,17 @@ static inline int run_to_close(cord_child_t *c) {
       close(ev.fds[i]);
   }
   return status;
+}
+
+/* The number of descriptors this process has open (with the one that
+ * lists them). */
+static inline int count_fds(void) {
+  int n = 0;
+  DIR *d = opendir("/proc/self/fd");
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
 }
 
 #endif

@@ -9,15 +9,6 @@
 
 #include "helpers.h"
 
-static int count_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  while (readdir(d))
-    n++;
-  closedir(d);
-  return n;
-}
-
 static void expect_fails(const char *module, int want, const char *words) {
   cord_child_t c;
   int before = count_fds();

@@ -6,15 +6,6 @@
 
 #include "helpers.h"
 
-static int count_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  while (readdir(d))
-    n++;
-  closedir(d);
-  return n;
-}
-
 Test(fd_leak, child_sees_only_stdio_and_the_channel, .timeout = 30) {
   cord_child_t c;
   char j[16384];
