@@ -1,5 +1,6 @@
 /* pass_socket_child.c: the child of pass_socket, on the child SDK: takes the listening socket it is sent and serves connections on it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +29,10 @@ int main(int argc, char **argv) {
       if (m.kind == CORD_CHAN_EV_MESSAGE && m.nfds == 1 && lfd < 0) {
         char text[64];
         lfd = m.fds[0]; /* the program's now */
+        /* Every child polls the same socket, so all wake for one
+         * connection and all but one find nothing to accept: a blocking
+         * accept() would hold this child there, deaf to its channel. */
+        fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK);
         snprintf(text, sizeof text, "{\"listening\":%d}", (int)getpid());
         cord_chan_send_json(&ch, text, strlen(text));
       }
