@@ -25,7 +25,7 @@ typedef struct {
 } pending_t;
 
 static pending_t pending[MAX_PENDING];
-static cord_child_t child;
+static cord_proc_t child;
 static int json_binding;
 
 static void add_pending(char what, uint64_t cmd, uint64_t waiting_for) {
@@ -49,10 +49,10 @@ static void send_numbered(int n, const char *kind) {
     char text[64];
     cord_msg_t m = {0};
     if (!strcmp(kind, "json")) {
-      m.kind = CORD_PAYLOAD_JSON;
+      m.payload = CORD_PAYLOAD_JSON;
       m.len = (size_t)snprintf(text, sizeof text, "{\"i\":%d}", i);
     } else {
-      m.kind = !strcmp(kind, "typed") ? CORD_PAYLOAD_TYPED : CORD_PAYLOAD_RAW;
+      m.payload = !strcmp(kind, "typed") ? CORD_PAYLOAD_TYPED : CORD_PAYLOAD_RAW;
       m.type_name = "cord.conformance.Seq";
       m.len = (size_t)snprintf(text, sizeof text, "%d", i);
     }
@@ -81,7 +81,7 @@ static void command(uint64_t id, const char *text, size_t len) {
     sscanf(buf, "send %d %15s", &count, kind);
     send_numbered(count, kind);
   } else if (!strcmp(word, "request") && id) {
-    cord_msg_t q = {.kind = CORD_PAYLOAD_RAW, .data = "q", .len = 1};
+    cord_msg_t q = {.payload = CORD_PAYLOAD_RAW, .data = "q", .len = 1};
     uint64_t rid;
     if (cord_request(&child, &q, &rid) == 0)
       add_pending('r', id, rid);
@@ -138,9 +138,9 @@ static int json_command(const cord_event_t *ev, const char **text, size_t *len) 
 static void on_message(const cord_event_t *ev) {
   const char *text;
   size_t len;
-  cord_msg_t m = {.kind = ev->kind, .type_name = ev->type_name, .data = ev->data, .len = ev->len,
+  cord_msg_t m = {.payload = ev->payload, .type_name = ev->type_name, .data = ev->data, .len = ev->len,
                   .fds = ev->fds, .nfds = ev->nfds};
-  if (ev->kind == CORD_PAYLOAD_TYPED && !strcmp(ev->type_name, COMMAND_TYPE)) {
+  if (ev->payload == CORD_PAYLOAD_TYPED && !strcmp(ev->type_name, COMMAND_TYPE)) {
     if (!strncmp(ev->data, "fds", 3) && ev->len == 3) {
       cord_reply(&child, ev->id, 0, &m); /* the same descriptors, back */
       return;
@@ -188,7 +188,7 @@ int main(int argc, char **argv) {
       break;
     case CORD_EV_REPLY:
       if ((p = find_pending('r', ev.id, 0)) != NULL) {
-        cord_msg_t m = {.kind = ev.kind, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
+        cord_msg_t m = {.payload = ev.payload, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
         /* T-3: the reply's status and payload, or CLOSED when none can come. */
         cord_reply(&child, p->command_id, ev.error ? 1011 : ev.status, ev.error ? NULL : &m);
         p->what = 0;
@@ -215,7 +215,7 @@ int main(int argc, char **argv) {
       break;
     case CORD_EV_CLOSE:
       fflush(stdout);
-      cord_child_close(&child);
+      cord_proc_close(&child);
       return 0;
     default:
       break;
@@ -224,6 +224,6 @@ int main(int argc, char **argv) {
       close(ev.fds[i]);
   }
   (void)status;
-  cord_child_close(&child);
+  cord_proc_close(&child);
   return 1;
 }

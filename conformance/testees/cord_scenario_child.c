@@ -36,8 +36,8 @@ static void await(int (*done)(const cord_chan_msg_t *, uint64_t), uint64_t key) 
   int r;
   while ((r = cord_chan_recv(&ch, &m)) > 0) {
     int finished = done && done(&m, key);
-    if (m.kind == CORD_CHAN_EV_MESSAGE && m.id) {
-      cord_chan_out_t o = {.payload = m.payload, .type = (const char *)m.type.ptr, .type_len = m.type.len,
+    if (m.type == CORD_CHAN_EV_MESSAGE && m.id) {
+      cord_chan_out_t o = {.payload = m.payload, .type_name = (const char *)m.type_name.ptr, .type_name_len = m.type_name.len,
                            .data = m.data.ptr, .len = m.data.len};
       cord_chan_reply(&ch, m.id, &o);
     }
@@ -53,13 +53,13 @@ static void await(int (*done)(const cord_chan_msg_t *, uint64_t), uint64_t key) 
 }
 
 static int is_reply(const cord_chan_msg_t *m, uint64_t id) {
-  return m->kind == CORD_CHAN_EV_MESSAGE && m->reply_to == id;
+  return m->type == CORD_CHAN_EV_MESSAGE && m->reply_to == id;
 }
 static int is_echo(const cord_chan_msg_t *m, uint64_t unused) {
   (void)unused;
-  return m->kind == CORD_CHAN_EV_MESSAGE && !m->id && !m->reply_to;
+  return m->type == CORD_CHAN_EV_MESSAGE && !m->id && !m->reply_to;
 }
-static int is_pong(const cord_chan_msg_t *m, uint64_t nonce) { return m->kind == CORD_CHAN_EV_PONG && m->id == nonce; }
+static int is_pong(const cord_chan_msg_t *m, uint64_t nonce) { return m->type == CORD_CHAN_EV_PONG && m->id == nonce; }
 
 int main(int argc, char **argv) {
   cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx, .fdq = fdq, .fdq_len = 16};
@@ -81,7 +81,7 @@ int main(int argc, char **argv) {
     const char *rest = line + n, *after_verb = line + strlen(verb) + 1;
     cord_chan_out_t o = {.payload = !strcmp(kind, "raw") ? CORD_PAYLOAD_RAW : CORD_PAYLOAD_JSON, .data = rest,
                          .len = strlen(rest)};
-    cord_chan_out_t cmd = {.payload = CORD_PAYLOAD_TYPED, .type = "cord.conformance.Command", .data = after_verb,
+    cord_chan_out_t cmd = {.payload = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = after_verb,
                            .len = strlen(after_verb)};
     if (!strcmp(verb, "send")) {
       if ((r = cord_chan_send(&ch, &o)) == 0)

@@ -25,7 +25,7 @@
  * Environment: CORD_CONFORMANCE_BINDING=json uses Node.js's json channel.
  */
 
-static cord_child_t child;
+static cord_proc_t child;
 
 /* Steps until the reply to `id` (or the pong `nonce`, or CLOSE). */
 static void await(uint64_t id, cord_event_type_t type) {
@@ -97,14 +97,14 @@ int main(int argc, char **argv) {
     if (sscanf(line, "%31s %31s %n", verb, kind, &n) < 1)
       continue;
     rest = line + n;
-    cord_msg_t m = {.kind = !strcmp(kind, "raw") ? CORD_PAYLOAD_RAW : CORD_PAYLOAD_JSON, .data = rest,
+    cord_msg_t m = {.payload = !strcmp(kind, "raw") ? CORD_PAYLOAD_RAW : CORD_PAYLOAD_JSON, .data = rest,
                     .len = strlen(rest)};
     if (!strcmp(verb, "send")) {
       if (!strcmp(kind, "typed")) {
         char name[256], hex[3000];
         if (sscanf(rest - 0, "%255s %2999s", name, hex) != 2)
           return 2;
-        m = (cord_msg_t){.kind = CORD_PAYLOAD_TYPED, .type_name = name, .data = bin,
+        m = (cord_msg_t){.payload = CORD_PAYLOAD_TYPED, .type_name = name, .data = bin,
                          .len = unhex(hex, bin, sizeof bin)};
         r = cord_send(&child, &m);
       } else {
@@ -119,7 +119,7 @@ int main(int argc, char **argv) {
       int fds[16], k = atoi(kind) & 15;
       char *text = strchr(rest, ' ');
       make_pipes(fds, k);
-      m = (cord_msg_t){.kind = CORD_PAYLOAD_JSON, .data = text ? text + 1 : "{}",
+      m = (cord_msg_t){.payload = CORD_PAYLOAD_JSON, .data = text ? text + 1 : "{}",
                        .len = text ? strlen(text + 1) : 2, .fds = fds, .nfds = (unsigned)k};
       r = cord_request(&child, &m, &id);
       for (int i = 0; i < k; i++)
@@ -130,7 +130,7 @@ int main(int argc, char **argv) {
       int fds[16], k = atoi(kind) & 15;
       const char *text = line + strlen(verb) + 1 + strlen(kind) + 1;
       make_pipes(fds, k);
-      m = (cord_msg_t){.kind = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
+      m = (cord_msg_t){.payload = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
                        .len = strlen(text), .fds = fds, .nfds = (unsigned)k};
       r = cord_request(&child, &m, &id);
       for (int i = 0; i < k; i++)
@@ -139,7 +139,7 @@ int main(int argc, char **argv) {
         await(id, CORD_EV_REPLY);
     } else if (!strcmp(verb, "command") || !strcmp(verb, "cancel")) {
       const char *text = line + strlen(verb) + 1;
-      m = (cord_msg_t){.kind = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
+      m = (cord_msg_t){.payload = CORD_PAYLOAD_TYPED, .type_name = "cord.conformance.Command", .data = text,
                        .len = strlen(text)};
       r = cord_request(&child, &m, &id);
       if (r >= 0 && !strcmp(verb, "cancel")) {
@@ -174,7 +174,7 @@ int main(int argc, char **argv) {
   }
   printf("%s %d\n", child.exit_status >= 0 ? "exit" : "signal",
          child.exit_status >= 0 ? child.exit_status : child.term_signal);
-  cord_child_close(&child);
+  cord_proc_close(&child);
   fclose(script);
   return 0;
 }

@@ -44,7 +44,7 @@ static void measure(const char *child, int rounds, double *spawn_us, double *rea
   double *a = calloc((size_t)rounds, sizeof *a), *b = calloc((size_t)rounds, sizeof *b),
          *c = calloc((size_t)rounds, sizeof *c);
   for (int i = 0; i < rounds; i++) {
-    cord_child_t ch;
+    cord_proc_t ch;
     cord_event_t ev;
     double t0 = now_us();
     if (cord_spawn(&ch, child, NULL, NULL) < 0) {
@@ -58,7 +58,7 @@ static void measure(const char *child, int rounds, double *spawn_us, double *rea
     cord_disconnect(&ch);
     while (cord_wait(&ch, &ev, 10000) == 1)
       ;
-    cord_child_close(&ch);
+    cord_proc_close(&ch);
   }
   for (int i = 0; i < rounds; i++) {
     /* The naive way: fork() copies the page tables of the whole parent. */

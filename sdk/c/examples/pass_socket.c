@@ -25,7 +25,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   int n = atoi(argv[1]), conns = atoi(argv[2]), ready = 0, closed = 0, failed = 0;
-  cord_child_t *kids = calloc((size_t)n, sizeof *kids);
+  cord_proc_t *kids = calloc((size_t)n, sizeof *kids);
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
   socklen_t alen = sizeof addr;
   int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -37,7 +37,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   for (int i = 0; i < n; i++) {
-    cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = "{\"listen\":true}", .len = 15, .fds = &lfd, .nfds = 1};
+    cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = "{\"listen\":true}", .len = 15, .fds = &lfd, .nfds = 1};
     if (cord_spawn(&kids[i], argv[3], (const char *const *)argv + 4, NULL) < 0) {
       fprintf(stderr, "pass_socket: %s\n", cord_spawn_error());
       return 1;
@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
     while (cord_wait(&kids[i], &ev, 10000) == 1)
       if (ev.type == CORD_EV_CLOSE)
         closed++;
-    cord_child_close(&kids[i]);
+    cord_proc_close(&kids[i]);
   }
   printf("%d children listening, %d connections served, %d failed, %d children closed\n", ready, conns - failed,
          failed, closed);

@@ -26,7 +26,7 @@ int main(int argc, char **argv) {
   for (;;) {
     int r;
     while ((r = cord_chan_step(&ch, &m)) == 1) {
-      if (m.kind == CORD_CHAN_EV_MESSAGE && m.nfds == 1 && lfd < 0) {
+      if (m.type == CORD_CHAN_EV_MESSAGE && m.nfds == 1 && lfd < 0) {
         char text[64];
         lfd = m.fds[0]; /* the program's now */
         /* Every child polls the same socket, so all wake for one

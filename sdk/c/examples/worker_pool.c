@@ -17,7 +17,7 @@
 #define WINDOW 8
 
 typedef struct {
-  cord_child_t child;
+  cord_proc_t child;
   int in_flight, done;
 } worker_t;
 
@@ -29,7 +29,7 @@ static void feed(worker_t *w) {
   while (w->in_flight < WINDOW && next_job < jobs_total) {
     char text[64];
     int n = snprintf(text, sizeof text, "{\"job\":%d}", next_job);
-    cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = text, .len = (size_t)n};
+    cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = text, .len = (size_t)n};
     if (cord_request(&w->child, &m, NULL) < 0)
       return;
     next_job++;
@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
   jobs_total = atoi(argv[2]);
   worker_t *workers = calloc((size_t)nworkers, sizeof *workers);
   cord_loop_t loop;
-  cord_child_t *ready[64];
+  cord_proc_t *ready[64];
 
   if (cord_loop_init(&loop) < 0)
     return 1;
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
   printf("%d jobs done, %d failed, by %d workers:", jobs_done, failed, nworkers);
   for (int i = 0; i < nworkers; i++) {
     printf(" %d", workers[i].done);
-    cord_child_close(&workers[i].child);
+    cord_proc_close(&workers[i].child);
   }
   printf("\n");
   cord_loop_close(&loop);

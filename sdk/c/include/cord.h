@@ -35,7 +35,7 @@ extern "C" {
  * cost per event does not depend on the number of children. A program with
  * its own loop polls the descriptors that cord_fds() returns instead.
  *
- * Memory: the caller allocates every cord_child_t and cord_loop_t (on the
+ * Memory: the caller allocates every cord_proc_t and cord_loop_t (on the
  * stack, statically, or in its own structures) and must not move them
  * between cord_spawn()/cord_loop_init() and the matching close call. The
  * SDK allocates its internal buffers itself; a steady exchange of messages
@@ -116,7 +116,7 @@ enum {
   CORD_OPT_SETGID = 1u << 1,
   /* Node's `detached`: the child starts a new session (setsid()), so that it
    * does not receive its parent's terminal signals and can outlive it.
-   * cord_child_close() then leaves it running instead of killing it. */
+   * cord_proc_close() then leaves it running instead of killing it. */
   CORD_OPT_DETACHED = 1u << 2,
   /* Node's `silent`: descriptors 0, 1 and 2 are pipes to the parent instead
    * of being inherited. Ignored when `stdio` is given, as in Node. */
@@ -226,7 +226,7 @@ typedef int cord_payload_t;
  * duplicates) before returning.
  */
 typedef struct {
-  cord_payload_t kind;
+  cord_payload_t payload;
   /* CORD_PAYLOAD_TYPED: the fully qualified message name, NUL-terminated
    * ("example.v1.Job"). Ignored for other kinds. */
   const char *type_name;
@@ -247,7 +247,7 @@ typedef struct {
 typedef enum {
   CORD_EV_NONE = 0,
   /* The handshake completed (spec section 4): the child's Hello is in
-   * cord_child_t.peer. On the json binding there is no handshake and this
+   * cord_proc_t.peer. On the json binding there is no handshake and this
    * event comes right after the spawn. */
   CORD_EV_READY,
   /* A message from the child: one-way (ev.id == 0) or a request (ev.id !=
@@ -292,7 +292,7 @@ typedef enum {
 
 /*
  * An event. Everything it points to belongs to the SDK and stays valid
- * until the next cord_step(), cord_wait() or cord_child_close() on the same
+ * until the next cord_step(), cord_wait() or cord_proc_close() on the same
  * child, except the descriptors in fds, which the event hands over to the
  * caller: the caller must close them.
  */
@@ -306,7 +306,7 @@ typedef struct {
   /* REPLY: the child's status (0: success; spec REQ-2). */
   uint32_t status;
   /* MESSAGE, REPLY: the payload. */
-  cord_payload_t kind;
+  cord_payload_t payload;
   const char *type_name; /* CORD_PAYLOAD_TYPED: the message name, NUL-terminated. */
   const void *data; /* payload bytes, or OUTPUT bytes */
   size_t len;
@@ -337,15 +337,15 @@ typedef struct {
   char impl_version[33];
 } cord_peer_t;
 
-typedef struct cord_child_s cord_child_t;
+typedef struct cord_proc_s cord_proc_t;
 typedef struct cord_loop_s cord_loop_t;
 
 /*
  * A child process and its channel. Allocated by the caller, filled by
- * cord_spawn(), released by cord_child_close(). The fields before `priv`
+ * cord_spawn(), released by cord_proc_close(). The fields before `priv`
  * may be read at any time; none may be written except `data`.
  */
-struct cord_child_s {
+struct cord_proc_s {
   /* For the caller's own use; the SDK never touches it. */
   void *data;
   /* The child's process id. */
@@ -379,7 +379,7 @@ struct cord_child_s {
  * does not exist (-ENOENT), a uid or gid that cannot be applied (-EPERM), a
  * stdio array without exactly one ipc entry (CORD_EIPCCOUNT), a bad option
  * (-EINVAL). On failure no child runs, nothing is leaked, and
- * cord_child_close() must not be called; cord_spawn_error() then gives a
+ * cord_proc_close() must not be called; cord_spawn_error() then gives a
  * sentence saying what failed, for a person.
  *
  * On success the child runs; its first event is CORD_EV_READY (or a failure
@@ -390,12 +390,12 @@ struct cord_child_s {
  * of the parent's memory (the child is created with vfork semantics).
  *
  * Example usage:
- *   cord_child_t c;
+ *   cord_proc_t c;
  *   const char *args[] = {"--verbose", NULL};
  *   int err = cord_spawn(&c, "./worker", args, NULL);
  *   if (err < 0) fprintf(stderr, "%s\n", cord_spawn_error());
  */
-int cord_spawn(cord_child_t *c, const char *module, const char *const *args,
+int cord_spawn(cord_proc_t *c, const char *module, const char *const *args,
                const cord_options_t *opts);
 
 /* cord_spawn_error: the sentence describing the last cord_spawn() failure
@@ -408,25 +408,27 @@ const char *cord_spawn_error(void);
  * frames, reads and decodes what arrived, notices the child's exit and
  * expired timers) and returns the next event, if any.
  *
- * Returns 1 with *ev filled, 0 when there is no event now (call again after
- * the child's descriptors become ready or cord_timeout() elapses), or a
- * negative code on misuse (-EINVAL). After CORD_EV_CLOSE it returns 0
- * forever. Call it until it returns 0 whenever the child's descriptors are
- * ready, or events may wait unseen.
+ * Returns 1 with *ev filled; -EAGAIN when there is no event now (call again
+ * after the child's descriptors become ready or cord_timeout() elapses); 0
+ * once CORD_EV_CLOSE has been returned, and forever after: nothing more
+ * will come; or another negative code on misuse (-EINVAL). These are the
+ * meanings of cord_chan_step() in the child SDK. Call it until it stops
+ * returning 1 whenever the child's descriptors are ready, or events may
+ * wait unseen.
  *
  * Example usage:
  *   cord_event_t ev;
  *   while (cord_step(&c, &ev) == 1)
  *     handle(&ev);
  */
-int cord_step(cord_child_t *c, cord_event_t *ev);
+int cord_step(cord_proc_t *c, cord_event_t *ev);
 
 /*
  * cord_wait: as cord_step(), but blocks until an event arrives or
  * timeout_ms elapses (-1: no limit). Returns 1 with *ev, -ETIMEDOUT, or 0
  * once CORD_EV_CLOSE has been returned. For small programs and tests.
  */
-int cord_wait(cord_child_t *c, cord_event_t *ev, int timeout_ms);
+int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
 
 /*
  * cord_send: queues a one-way message (spec section 5).
@@ -440,16 +442,16 @@ int cord_wait(cord_child_t *c, cord_event_t *ev, int timeout_ms);
  * binding: not a one-way JSON message, or text Node.js would choke on:
  * empty, containing a raw newline, not JSON, or a NODE_ internal message).
  */
-int cord_send(cord_child_t *c, const cord_msg_t *m);
+int cord_send(cord_proc_t *c, const cord_msg_t *m);
 
 /* cord_send_json: cord_send() of one JSON text, NUL-terminated. */
-int cord_send_json(cord_child_t *c, const char *json);
+int cord_send_json(cord_proc_t *c, const char *json);
 
 /*
  * cord_send_pbc: cord_send() of a protobuf-c message as a typed payload;
  * its type name is taken from its descriptor.
  */
-int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg);
+int cord_send_pbc(cord_proc_t *c, const ProtobufCMessage *msg);
 
 /*
  * cord_request: queues a request (spec section 6) and stores its id in *id.
@@ -458,7 +460,7 @@ int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg);
  * ended, since no reply could come (spec REQ-11); the json binding refuses
  * requests (CORD_ENODE).
  */
-int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id);
+int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id);
 
 /*
  * cord_reply: answers the child's request `id` with `status` (0: success)
@@ -466,7 +468,7 @@ int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id);
  * exactly once (spec REQ-2); a second reply, or a reply to an id the child
  * never sent, gives -EINVAL. Returns as cord_send().
  */
-int cord_reply(cord_child_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
+int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
 
 /*
  * cord_cancel: asks the child to abandon the parent's request `id` (spec
@@ -474,12 +476,12 @@ int cord_reply(cord_child_t *c, uint64_t id, uint32_t status, const cord_msg_t *
  * with status CANCELLED (1009) or the normal result. -EINVAL if `id` is not
  * outstanding.
  */
-int cord_cancel(cord_child_t *c, uint64_t id);
+int cord_cancel(cord_proc_t *c, uint64_t id);
 
 /* cord_ping: sends a Ping; the child's Pong comes as CORD_EV_PONG with the
  * same nonce, which is stored in *nonce if not NULL. CORD_ECLOSED once the
  * child's direction has ended (spec PING-5). */
-int cord_ping(cord_child_t *c, uint64_t *nonce);
+int cord_ping(cord_proc_t *c, uint64_t *nonce);
 
 /*
  * cord_disconnect: ends the parent's direction of the channel (Node's
@@ -490,7 +492,7 @@ int cord_ping(cord_child_t *c, uint64_t *nonce);
  * binding the socket is simply shut down. CORD_ECLOSED if already
  * disconnected.
  */
-int cord_disconnect(cord_child_t *c);
+int cord_disconnect(cord_proc_t *c);
 
 /*
  * cord_stop: stops the child as spec END-9 says: cord_disconnect(), then
@@ -498,11 +500,11 @@ int cord_disconnect(cord_child_t *c);
  * only if the child is still running. The events come as usual, ending
  * with CORD_EV_CLOSE.
  */
-int cord_stop(cord_child_t *c);
+int cord_stop(cord_proc_t *c);
 
 /* cord_kill: sends `sig` to the child (Node's kill()); -ESRCH once it has
  * been reaped. The exit comes as CORD_EV_EXIT. */
-int cord_kill(cord_child_t *c, int sig);
+int cord_kill(cord_proc_t *c, int sig);
 
 /*
  * cord_flush: writes the send queue, blocking up to timeout_ms (-1: no
@@ -510,37 +512,45 @@ int cord_kill(cord_child_t *c, int sig);
  * later cord_step() calls return. Returns 0 when the queue is empty,
  * -ETIMEDOUT, or CORD_ECLOSED if the child's end closed first.
  */
-int cord_flush(cord_child_t *c, int timeout_ms);
+int cord_flush(cord_proc_t *c, int timeout_ms);
 
 /*
  * cord_fds: the descriptors to poll for the child, and the events to ask
  * for (POLLIN, plus POLLOUT on the channel while the queue is not empty).
  * Fills up to `max` entries of fds and events; returns how many.
  */
-int cord_fds(const cord_child_t *c, int *fds, short *events, int max);
+int cord_fds(const cord_proc_t *c, int *fds, short *events, int max);
 
 /* cord_timeout: milliseconds until the child's next timer (a handshake
  * timeout, the `timeout` option, a cord_stop() step), or -1 if none. */
-int cord_timeout(const cord_child_t *c);
+int cord_timeout(const cord_proc_t *c);
 
 /* cord_stdio_fd: the parent's end of the pipe at the child's descriptor
  * `child_fd` (0 for its input), or -1 if that descriptor is not a pipe. The
  * SDK owns it; the caller may write to descriptor 0's pipe, and close it
  * with cord_close_stdin(). */
-int cord_stdio_fd(const cord_child_t *c, int child_fd);
+int cord_stdio_fd(const cord_proc_t *c, int child_fd);
 
 /* cord_close_stdin: closes the parent's end of the child's input pipe, so
  * the child reads end of file. */
-int cord_close_stdin(cord_child_t *c);
+int cord_close_stdin(cord_proc_t *c);
 
 /*
- * cord_child_close: releases everything the SDK holds for the child. A
+ * cord_proc_close: releases everything the SDK holds for the child. A
  * child that has not exited is killed with SIGKILL and reaped, unless it
  * was started with CORD_OPT_DETACHED, in which case it is left running.
  * Descriptors handed over by events stay the caller's. The struct may be
  * reused afterwards.
  */
-void cord_child_close(cord_child_t *c);
+void cord_proc_close(cord_proc_t *c);
+
+/*
+ * The names of version 1.0, kept so that programs written for it still
+ * build, with a warning: the parent's handle was called cord_child_t, too
+ * close to the child SDK's names, for a process that is not a child SDK.
+ */
+typedef cord_proc_t cord_child_t __attribute__((deprecated("renamed cord_proc_t")));
+__attribute__((deprecated("renamed cord_proc_close"))) void cord_child_close(cord_proc_t *c);
 
 /* cord_event_name: "MESSAGE", "EXIT", ... for an event type. */
 const char *cord_event_name(cord_event_type_t type);
@@ -580,28 +590,28 @@ int cord_loop_init(cord_loop_t *loop);
 
 /*
  * cord_loop_add: watches a spawned child in the loop until
- * cord_child_close(), which removes it. A child belongs to one loop at most.
+ * cord_proc_close(), which removes it. A child belongs to one loop at most.
  */
-int cord_loop_add(cord_loop_t *loop, cord_child_t *c);
+int cord_loop_add(cord_loop_t *loop, cord_proc_t *c);
 
 /*
  * cord_loop_wait: writes every child's queue, then waits up to timeout_ms
  * (-1: no limit) for any child to have work, and stores up to `max`
  * children that do in `ready`. Returns how many (0 on timeout) or a
- * negative code. Call cord_step() on each until it returns 0; a child left
+ * negative code. Call cord_step() on each until it stops returning 1; a child left
  * with events is returned again by the next call. The work per call grows
  * with the number of ready children, not with the number of children.
  *
  * Example usage:
- *   cord_child_t *ready[64];
+ *   cord_proc_t *ready[64];
  *   int n = cord_loop_wait(&loop, ready, 64, -1);
  *   for (int i = 0; i < n; i++)
  *     while (cord_step(ready[i], &ev) == 1) handle(ready[i], &ev);
  */
-int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout_ms);
+int cord_loop_wait(cord_loop_t *loop, cord_proc_t **ready, int max, int timeout_ms);
 
 /* cord_loop_close: releases the loop. Its children must have been closed
- * first (cord_child_close() removes them). */
+ * first (cord_proc_close() removes them). */
 void cord_loop_close(cord_loop_t *loop);
 
 #ifdef __cplusplus

@@ -423,7 +423,7 @@ static int check_msg(const priv_t *p, const cord_msg_t *m) {
     return -EINVAL;
   if (m->nfds && p->hs_done && m->nfds > p->owner->peer.max_fds)
     return -EINVAL; /* spec FD-1 */
-  switch (m->kind) {
+  switch (m->payload) {
   case CORD_PAYLOAD_NONE:
   case CORD_PAYLOAD_RAW:
   case CORD_PAYLOAD_JSON:
@@ -486,7 +486,7 @@ static int queue_message(priv_t *p, uint64_t id, uint64_t reply_to, uint32_t sta
   if (m) {
     msg.fds = m->nfds;
     plen = m->len;
-    switch (m->kind) {
+    switch (m->payload) {
     case CORD_PAYLOAD_TYPED:
       typed.type = (char *)m->type_name;
       typed.value.data = (uint8_t *)m->data;
@@ -516,7 +516,7 @@ static int queue_message(priv_t *p, uint64_t id, uint64_t reply_to, uint32_t sta
   return queue_frame(p, &f, m ? m->fds : NULL, m ? m->nfds : 0, retag, plen);
 }
 
-static int writable(const cord_child_t *c) {
+static int writable(const cord_proc_t *c) {
   if (!c || !c->priv)
     return -EINVAL;
   if (!c->connected || c->priv->wr != CORD__WR_OPEN || c->priv->closed)
@@ -527,7 +527,7 @@ static int writable(const cord_child_t *c) {
 /* Whether something that waits for an answer (a request, a Ping) may go:
  * Cord frames only, and never once the child's direction has ended, since
  * no answer could come (spec REQ-11, PING-5). */
-static int may_ask(const cord_child_t *c) {
+static int may_ask(const cord_proc_t *c) {
   int r = writable(c);
   if (r < 0)
     return r;
@@ -536,7 +536,7 @@ static int may_ask(const cord_child_t *c) {
   return c->priv->peer_done ? CORD_ECLOSED : 0;
 }
 
-int cord_send(cord_child_t *c, const cord_msg_t *m) {
+int cord_send(cord_proc_t *c, const cord_msg_t *m) {
   priv_t *p;
   int r;
   if ((r = writable(c)) < 0)
@@ -544,7 +544,7 @@ int cord_send(cord_child_t *c, const cord_msg_t *m) {
   p = c->priv;
   if (!m)
     return -EINVAL;
-  if (p->mode == CORD__MODE_JSON && (m->kind != CORD_PAYLOAD_JSON || m->nfds))
+  if (p->mode == CORD__MODE_JSON && (m->payload != CORD_PAYLOAD_JSON || m->nfds))
     return CORD_ENODE; /* spec NODE-9 */
   if ((r = check_msg(p, m)) < 0)
     return r;
@@ -558,17 +558,17 @@ int cord_send(cord_child_t *c, const cord_msg_t *m) {
   return r < 0 ? r : after_queue(p);
 }
 
-int cord_send_json(cord_child_t *c, const char *json) {
+int cord_send_json(cord_proc_t *c, const char *json) {
   cord_msg_t m = {0};
   if (!json)
     return -EINVAL;
-  m.kind = CORD_PAYLOAD_JSON;
+  m.payload = CORD_PAYLOAD_JSON;
   m.data = json;
   m.len = strlen(json);
   return cord_send(c, &m);
 }
 
-int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg) {
+int cord_send_pbc(cord_proc_t *c, const ProtobufCMessage *msg) {
   cord_msg_t m = {0};
   uint8_t small[256];
   uint8_t *buf = small;
@@ -580,7 +580,7 @@ int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg) {
   if (n > sizeof small && !(buf = malloc(n)))
     return -ENOMEM;
   protobuf_c_message_pack(msg, buf);
-  m.kind = CORD_PAYLOAD_TYPED;
+  m.payload = CORD_PAYLOAD_TYPED;
   m.type_name = msg->descriptor->name;
   m.data = buf;
   m.len = n;
@@ -590,7 +590,7 @@ int cord_send_pbc(cord_child_t *c, const ProtobufCMessage *msg) {
   return r;
 }
 
-int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id) {
+int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id) {
   priv_t *p;
   int r;
   if ((r = may_ask(c)) < 0)
@@ -612,7 +612,7 @@ int cord_request(cord_child_t *c, const cord_msg_t *m, uint64_t *id) {
   return after_queue(p);
 }
 
-int cord_reply(cord_child_t *c, uint64_t id, uint32_t status, const cord_msg_t *m) {
+int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m) {
   priv_t *p;
   int r;
   if ((r = writable(c)) < 0)
@@ -641,7 +641,7 @@ static int queue_simple(priv_t *p, Cord__V1__Frame *f) {
   return r < 0 ? r : after_queue(p);
 }
 
-int cord_cancel(cord_child_t *c, uint64_t id) {
+int cord_cancel(cord_proc_t *c, uint64_t id) {
   Cord__V1__Cancel x = CORD__V1__CANCEL__INIT;
   Cord__V1__Frame f = CORD__V1__FRAME__INIT;
   int r;
@@ -657,7 +657,7 @@ int cord_cancel(cord_child_t *c, uint64_t id) {
   return queue_simple(c->priv, &f);
 }
 
-int cord_ping(cord_child_t *c, uint64_t *nonce) {
+int cord_ping(cord_proc_t *c, uint64_t *nonce) {
   Cord__V1__Ping x = CORD__V1__PING__INIT;
   Cord__V1__Frame f = CORD__V1__FRAME__INIT;
   priv_t *p;
@@ -703,7 +703,7 @@ static void end_direction(priv_t *p, int reason) {
     cord__loop_mark_dirty(p->owner);
 }
 
-int cord_disconnect(cord_child_t *c) {
+int cord_disconnect(cord_proc_t *c) {
   if (!c || !c->priv)
     return -EINVAL;
   if (c->priv->closed || c->priv->wr != CORD__WR_OPEN)
@@ -712,7 +712,7 @@ int cord_disconnect(cord_child_t *c) {
   return 0;
 }
 
-int cord_kill(cord_child_t *c, int sig) {
+int cord_kill(cord_proc_t *c, int sig) {
   if (!c || !c->priv)
     return -EINVAL;
   if (c->priv->reaped)
@@ -725,7 +725,7 @@ int cord_kill(cord_child_t *c, int sig) {
   return 0;
 }
 
-int cord_stop(cord_child_t *c) {
+int cord_stop(cord_proc_t *c) {
   priv_t *p;
   if (!c || !c->priv)
     return -EINVAL;
@@ -809,23 +809,23 @@ static void copy_text(char *dst, size_t cap, const char *src) {
 static void fill_payload(cord_event_t *ev, const Cord__V1__Message *m) {
   switch (m->payload_case) {
   case CORD__V1__MESSAGE__PAYLOAD_TYPED:
-    ev->kind = CORD_PAYLOAD_TYPED;
+    ev->payload = CORD_PAYLOAD_TYPED;
     ev->type_name = m->typed->type;
     ev->data = m->typed->value.data;
     ev->len = m->typed->value.len;
     break;
   case CORD__V1__MESSAGE__PAYLOAD_JSON:
-    ev->kind = CORD_PAYLOAD_JSON;
+    ev->payload = CORD_PAYLOAD_JSON;
     ev->data = m->json;
     ev->len = strlen(m->json);
     break;
   case CORD__V1__MESSAGE__PAYLOAD_RAW:
-    ev->kind = CORD_PAYLOAD_RAW;
+    ev->payload = CORD_PAYLOAD_RAW;
     ev->data = m->raw.data;
     ev->len = m->raw.len;
     break;
   default:
-    ev->kind = CORD_PAYLOAD_NONE;
+    ev->payload = CORD_PAYLOAD_NONE;
     ev->data = NULL;
     ev->len = 0;
   }
@@ -1185,7 +1185,7 @@ static int next_line(priv_t *p, cord_event_t *ev) {
     copy[len] = '\0';
     memset(ev, 0, sizeof *ev);
     ev->type = CORD_EV_MESSAGE;
-    ev->kind = CORD_PAYLOAD_JSON;
+    ev->payload = CORD_PAYLOAD_JSON;
     ev->data = copy;
     ev->len = len;
     return 1;
@@ -1319,7 +1319,7 @@ static int read_output(priv_t *p, cord_event_t *ev) {
 
 /* ---- the step -------------------------------------------------------------------------- */
 
-int cord_step(cord_child_t *c, cord_event_t *ev) {
+int cord_step(cord_proc_t *c, cord_event_t *ev) {
   priv_t *p;
   bool exit_seen_once = false;
 
@@ -1330,7 +1330,7 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
   memset(ev, 0, sizeof *ev);
   if (p->close_sent) {
     p->drained = true;
-    return 0;
+    return 0; /* ended: nothing will ever come */
   }
 
   for (;;) {
@@ -1417,18 +1417,18 @@ int cord_step(cord_child_t *c, cord_event_t *ev) {
       p->exit_poll = cord__now_ms() + EXIT_POLL_MS;
       cord__loop_timer_changed(c);
     }
-    return 0;
+    return -EAGAIN;
   }
 }
 
-void cord__flush(cord_child_t *c) {
+void cord__flush(cord_proc_t *c) {
   if (c->priv && !c->priv->closed)
     flush_some(c->priv);
 }
 
 /* ---- blocking helpers ---------------------------------------------------------------- */
 
-int cord_fds(const cord_child_t *c, int *fds, short *events, int max) {
+int cord_fds(const cord_proc_t *c, int *fds, short *events, int max) {
   const priv_t *p;
   int n = 0;
   if (!c || !c->priv || max < 0)
@@ -1450,7 +1450,7 @@ int cord_fds(const cord_child_t *c, int *fds, short *events, int max) {
   return n;
 }
 
-int cord_timeout(const cord_child_t *c) {
+int cord_timeout(const cord_proc_t *c) {
   int64_t d, now;
   if (!c || !c->priv)
     return -1;
@@ -1461,7 +1461,7 @@ int cord_timeout(const cord_child_t *c) {
   return d <= now ? 0 : (int)(d - now > 0x7fffffff ? 0x7fffffff : d - now);
 }
 
-static int poll_child(cord_child_t *c, int timeout_ms) {
+static int poll_child(cord_proc_t *c, int timeout_ms) {
   struct pollfd pf[CORD_STDIO_MAX + 2];
   int fds[CORD_STDIO_MAX + 2];
   short evs[CORD_STDIO_MAX + 2];
@@ -1479,14 +1479,12 @@ static int poll_child(cord_child_t *c, int timeout_ms) {
   return 0;
 }
 
-int cord_wait(cord_child_t *c, cord_event_t *ev, int timeout_ms) {
+int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms) {
   int64_t deadline = timeout_ms >= 0 ? cord__now_ms() + timeout_ms : 0;
   for (;;) {
     int r = cord_step(c, ev);
-    if (r != 0)
+    if (r != -EAGAIN)
       return r;
-    if (c->priv->close_sent)
-      return 0;
     int left = -1;
     if (timeout_ms >= 0) {
       int64_t now = cord__now_ms();
@@ -1499,7 +1497,7 @@ int cord_wait(cord_child_t *c, cord_event_t *ev, int timeout_ms) {
   }
 }
 
-int cord_flush(cord_child_t *c, int timeout_ms) {
+int cord_flush(cord_proc_t *c, int timeout_ms) {
   int64_t deadline = timeout_ms >= 0 ? cord__now_ms() + timeout_ms : 0;
   priv_t *p;
   if (!c || !c->priv)
@@ -1555,7 +1553,7 @@ int cord_flush(cord_child_t *c, int timeout_ms) {
 
 /* ---- lifetime ----------------------------------------------------------------------------- */
 
-int cord_spawn(cord_child_t *c, const char *module, const char *const *args, const cord_options_t *opts) {
+int cord_spawn(cord_proc_t *c, const char *module, const char *const *args, const cord_options_t *opts) {
   static const cord_options_t defaults;
   const cord_options_t *o = opts ? opts : &defaults;
   cord__proc_t proc;
@@ -1632,7 +1630,7 @@ fail:
   return r;
 }
 
-void cord_child_close(cord_child_t *c) {
+void cord_proc_close(cord_proc_t *c) {
   priv_t *p;
   if (!c || !(p = c->priv))
     return;
@@ -1667,13 +1665,15 @@ void cord_child_close(cord_child_t *c) {
   c->connected = 0;
 }
 
-int cord_stdio_fd(const cord_child_t *c, int child_fd) {
+void cord_child_close(cord_proc_t *c) { cord_proc_close(c); }
+
+int cord_stdio_fd(const cord_proc_t *c, int child_fd) {
   if (!c || !c->priv || child_fd < 0 || child_fd >= CORD_STDIO_MAX)
     return -1;
   return c->priv->stdio[child_fd];
 }
 
-int cord_close_stdin(cord_child_t *c) {
+int cord_close_stdin(cord_proc_t *c) {
   if (!c || !c->priv || c->priv->stdio[0] < 0)
     return -EINVAL;
   close(c->priv->stdio[0]);
@@ -1688,7 +1688,7 @@ const char *cord_event_name(cord_event_type_t type) {
 }
 
 ProtobufCMessage *cord_event_unpack(const cord_event_t *ev, const ProtobufCMessageDescriptor *desc) {
-  if (!ev || !desc || ev->kind != CORD_PAYLOAD_TYPED || !ev->type_name || strcmp(ev->type_name, desc->name) != 0)
+  if (!ev || !desc || ev->payload != CORD_PAYLOAD_TYPED || !ev->type_name || strcmp(ev->type_name, desc->name) != 0)
     return NULL;
   return protobuf_c_message_unpack(desc, NULL, ev->len, ev->data);
 }

@@ -100,7 +100,7 @@ enum {
 };
 
 struct cord__child_priv {
-  cord_child_t *owner;
+  cord_proc_t *owner;
   /* options, resolved */
   uint32_t max_frame, max_fds;
   size_t high_water, queue_limit;
@@ -188,12 +188,12 @@ void cord__spawn_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2
 int64_t cord__now_ms(void);
 int64_t cord__next_deadline(const struct cord__child_priv *p);
 void cord__queue_error_frame(struct cord__child_priv *p, int err, const char *detail);
-void cord__flush(cord_child_t *c); /* writes what the socket takes now */
+void cord__flush(cord_proc_t *c); /* writes what the socket takes now */
 
 /* ---- loop.c: each does nothing for a child outside any loop ----------------------- */
-void cord__loop_timer_changed(cord_child_t *c); /* its next deadline moved */
-void cord__loop_mark_dirty(cord_child_t *c);    /* it has output to write */
-void cord__loop_forget_fd(cord_child_t *c, int fd); /* fd is about to be closed */
-void cord__loop_forget(cord_child_t *c);        /* it is being closed */
+void cord__loop_timer_changed(cord_proc_t *c); /* its next deadline moved */
+void cord__loop_mark_dirty(cord_proc_t *c);    /* it has output to write */
+void cord__loop_forget_fd(cord_proc_t *c, int fd); /* fd is about to be closed */
+void cord__loop_forget(cord_proc_t *c);        /* it is being closed */
 
 #endif /* CORD_INT_H */

@@ -13,7 +13,7 @@ typedef struct cord__child_priv priv_t;
 /* An array of children where each knows its own index, so that adding and
  * removing are O(1) (removal swaps the last one into the hole). */
 typedef struct {
-  cord_child_t **v;
+  cord_proc_t **v;
   size_t n, cap;
 } vec_t;
 
@@ -27,10 +27,10 @@ struct cord__loop_priv {
 
 #define NONE SIZE_MAX
 
-static int vec_push(vec_t *v, cord_child_t *c, size_t *index) {
+static int vec_push(vec_t *v, cord_proc_t *c, size_t *index) {
   if (v->n == v->cap) {
     size_t cap = v->cap ? v->cap * 2 : 64;
-    cord_child_t **x = realloc(v->v, cap * sizeof *x);
+    cord_proc_t **x = realloc(v->v, cap * sizeof *x);
     if (!x)
       return -ENOMEM;
     v->v = x;
@@ -42,7 +42,7 @@ static int vec_push(vec_t *v, cord_child_t *c, size_t *index) {
 }
 
 /* `slot` gives the index this vector keeps in each child. */
-static void vec_remove(vec_t *v, size_t *index, size_t *(*slot)(cord_child_t *)) {
+static void vec_remove(vec_t *v, size_t *index, size_t *(*slot)(cord_proc_t *)) {
   size_t i = *index;
   if (i == NONE)
     return;
@@ -52,16 +52,16 @@ static void vec_remove(vec_t *v, size_t *index, size_t *(*slot)(cord_child_t *))
   *index = NONE;
 }
 
-static size_t *ready_slot(cord_child_t *c) { return &c->priv->ready_index; }
-static size_t *dirty_slot(cord_child_t *c) { return &c->priv->dirty_index; }
-static size_t *handed_slot(cord_child_t *c) { return &c->priv->handed_index; }
+static size_t *ready_slot(cord_proc_t *c) { return &c->priv->ready_index; }
+static size_t *dirty_slot(cord_proc_t *c) { return &c->priv->dirty_index; }
+static size_t *handed_slot(cord_proc_t *c) { return &c->priv->handed_index; }
 
 /* ---- the timer heap ------------------------------------------------------------------- */
 
-static int64_t key(cord_child_t *c) { return cord__next_deadline(c->priv); }
+static int64_t key(cord_proc_t *c) { return cord__next_deadline(c->priv); }
 
 static void heap_swap(vec_t *h, size_t a, size_t b) {
-  cord_child_t *t = h->v[a];
+  cord_proc_t *t = h->v[a];
   h->v[a] = h->v[b];
   h->v[b] = t;
   h->v[a]->priv->heap_index = a;
@@ -86,7 +86,7 @@ static void heap_fix(vec_t *h, size_t i) {
   }
 }
 
-static void heap_remove(vec_t *h, cord_child_t *c) {
+static void heap_remove(vec_t *h, cord_proc_t *c) {
   size_t i = c->priv->heap_index;
   if (i == NONE)
     return;
@@ -98,7 +98,7 @@ static void heap_remove(vec_t *h, cord_child_t *c) {
   heap_fix(h, i);
 }
 
-void cord__loop_timer_changed(cord_child_t *c) {
+void cord__loop_timer_changed(cord_proc_t *c) {
   priv_t *p = c->priv;
   vec_t *h;
   if (!p || !p->loop)
@@ -116,24 +116,24 @@ void cord__loop_timer_changed(cord_child_t *c) {
 
 /* ---- membership ---------------------------------------------------------------------- */
 
-static void mark_ready(cord_child_t *c) {
+static void mark_ready(cord_proc_t *c) {
   priv_t *p = c->priv;
   if (p->ready_index == NONE)
     (void)vec_push(&p->loop->priv->ready, c, &p->ready_index);
 }
 
-void cord__loop_mark_dirty(cord_child_t *c) {
+void cord__loop_mark_dirty(cord_proc_t *c) {
   priv_t *p = c->priv;
   if (p && p->loop && p->dirty_index == NONE)
     (void)vec_push(&p->loop->priv->dirty, c, &p->dirty_index);
 }
 
-void cord__loop_forget_fd(cord_child_t *c, int fd) {
+void cord__loop_forget_fd(cord_proc_t *c, int fd) {
   if (c->priv && c->priv->loop)
     epoll_ctl(c->priv->loop->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-void cord__loop_forget(cord_child_t *c) {
+void cord__loop_forget(cord_proc_t *c) {
   priv_t *p = c->priv;
   struct cord__loop_priv *lp;
   if (!p || !p->loop)
@@ -170,7 +170,7 @@ int cord_loop_init(cord_loop_t *loop) {
   return 0;
 }
 
-static int watch(cord_loop_t *loop, cord_child_t *c, int fd, uint32_t events) {
+static int watch(cord_loop_t *loop, cord_proc_t *c, int fd, uint32_t events) {
   struct epoll_event e;
   memset(&e, 0, sizeof e);
   /* Edge-triggered: cord_step() reads and writes until the socket says
@@ -180,7 +180,7 @@ static int watch(cord_loop_t *loop, cord_child_t *c, int fd, uint32_t events) {
   return epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
 }
 
-int cord_loop_add(cord_loop_t *loop, cord_child_t *c) {
+int cord_loop_add(cord_loop_t *loop, cord_proc_t *c) {
   priv_t *p;
   int r = 0;
   if (!loop || !loop->priv || !c || !(p = c->priv))
@@ -207,7 +207,7 @@ int cord_loop_add(cord_loop_t *loop, cord_child_t *c) {
   return 0;
 }
 
-int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout_ms) {
+int cord_loop_wait(cord_loop_t *loop, cord_proc_t **ready, int max, int timeout_ms) {
   struct cord__loop_priv *lp;
   int n, out = 0;
   if (!loop || !(lp = loop->priv) || !ready || max <= 0)
@@ -217,7 +217,7 @@ int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout
    * returned 0 may have frames already read, which no new edge will
    * announce: it is ready again. */
   while (lp->handed.n) {
-    cord_child_t *c = lp->handed.v[lp->handed.n - 1];
+    cord_proc_t *c = lp->handed.v[lp->handed.n - 1];
     vec_remove(&lp->handed, &c->priv->handed_index, handed_slot);
     if (!c->priv->drained)
       mark_ready(c);
@@ -227,7 +227,7 @@ int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout
    * for all its messages. A child whose socket is full is woken by
    * EPOLLOUT later. */
   while (lp->dirty.n) {
-    cord_child_t *c = lp->dirty.v[lp->dirty.n - 1];
+    cord_proc_t *c = lp->dirty.v[lp->dirty.n - 1];
     vec_remove(&lp->dirty, &c->priv->dirty_index, dirty_slot);
     cord__flush(c);
   }
@@ -247,7 +247,7 @@ int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout
   if (n < 0)
     return -errno;
   for (int i = 0; i < n; i++) {
-    cord_child_t *c = lp->evs[i].data.ptr;
+    cord_proc_t *c = lp->evs[i].data.ptr;
     if (c->priv && c->priv->loop == loop)
       mark_ready(c);
   }
@@ -260,7 +260,7 @@ int cord_loop_wait(cord_loop_t *loop, cord_child_t **ready, int max, int timeout
    * rest move up; the work is proportional to the ready list alone. */
   size_t take = lp->ready.n < (size_t)max ? lp->ready.n : (size_t)max;
   for (size_t i = 0; i < take; i++) {
-    cord_child_t *c = lp->ready.v[i];
+    cord_proc_t *c = lp->ready.v[i];
     c->priv->ready_index = NONE;
     c->priv->drained = false;
     (void)vec_push(&lp->handed, c, &c->priv->handed_index);

@@ -18,7 +18,7 @@
 /* Waits for the next event of `type`, failing the test on a timeout or on
  * CORD_EV_CLOSE first. Events of other types are skipped, except those in
  * `keep`, which also fail the test. */
-static inline void wait_for(cord_child_t *c, cord_event_t *ev, cord_event_type_t type) {
+static inline void wait_for(cord_proc_t *c, cord_event_t *ev, cord_event_type_t type) {
   for (;;) {
     int r = cord_wait(c, ev, WAIT_MS);
     cr_assert_eq(r, 1, "waiting for %s: %s", cord_event_name(type), r < 0 ? cord_strerror(r) : "closed");
@@ -29,13 +29,13 @@ static inline void wait_for(cord_child_t *c, cord_event_t *ev, cord_event_type_t
 }
 
 /* Spawns FAKE_CHILD in `mode` and waits for its handshake. */
-static inline void spawn_fake(cord_child_t *c, const char *const *args, const cord_options_t *o) {
+static inline void spawn_fake(cord_proc_t *c, const char *const *args, const cord_options_t *o) {
   int r = cord_spawn(c, FAKE_CHILD, args, o);
   cr_assert_eq(r, 0, "spawn: %s (%s)", cord_strerror(r), cord_spawn_error());
 }
 
 /* Runs the child to its end: returns the exit status, or -signal. */
-static inline int run_to_close(cord_child_t *c) {
+static inline int run_to_close(cord_proc_t *c) {
   cord_event_t ev;
   int status = 0x7fff;
   for (;;) {
@@ -66,12 +66,12 @@ static inline int count_fds(void) {
 
 /* The JSON description a `report` child sends first, NUL-terminated in
  * buf; the child is left running its echo loop. */
-static inline void spawn_report(cord_child_t *c, const char *const *args, const cord_options_t *o, char *buf,
+static inline void spawn_report(cord_proc_t *c, const char *const *args, const cord_options_t *o, char *buf,
                                 size_t cap) {
   cord_event_t ev;
   spawn_fake(c, args, o);
   wait_for(c, &ev, CORD_EV_MESSAGE);
-  cr_assert_eq(ev.kind, CORD_PAYLOAD_JSON);
+  cr_assert_eq(ev.payload, CORD_PAYLOAD_JSON);
   cr_assert_lt(ev.len, cap);
   memcpy(buf, ev.data, ev.len);
   buf[ev.len] = '\0';
@@ -82,7 +82,7 @@ static inline void spawn_report(cord_child_t *c, const char *const *args, const 
 static inline int has(const char *j, const char *member) { return strstr(j, member) != NULL; }
 
 /* Disconnects and runs the child to its end; returns as run_to_close(). */
-static inline int run_to_close_after_disconnect(cord_child_t *c) {
+static inline int run_to_close_after_disconnect(cord_proc_t *c) {
   int r = cord_disconnect(c);
   cr_assert(r == 0 || r == CORD_ECLOSED, "disconnect: %s", cord_strerror(r));
   return run_to_close(c);

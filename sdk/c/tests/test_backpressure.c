@@ -7,11 +7,11 @@ static cord_msg_t one_kib(void) {
   memset(kib, 'a', sizeof kib);
   kib[0] = '"';
   kib[sizeof kib - 1] = '"';
-  return (cord_msg_t){.kind = CORD_PAYLOAD_JSON, .data = kib, .len = sizeof kib};
+  return (cord_msg_t){.payload = CORD_PAYLOAD_JSON, .data = kib, .len = sizeof kib};
 }
 
 Test(backpressure, high_water_then_hard_bound_against_a_child_that_never_reads, .timeout = 60) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"sleep", NULL};
   cord_options_t o = {0};
@@ -32,11 +32,11 @@ Test(backpressure, high_water_then_hard_bound_against_a_child_that_never_reads, 
   cr_expect_geq(first_high, (size_t)128 << 10);
   /* Bounded by the queue limit plus what the kernel took. */
   cr_expect_leq(sent, ((size_t)1 << 20) + ((size_t)8 << 20));
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(backpressure, drain_event_after_the_queue_empties, .timeout = 60) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"echo", NULL};
   cord_options_t o = {0};
@@ -52,11 +52,11 @@ Test(backpressure, drain_event_after_the_queue_empties, .timeout = 60) {
   wait_for(&c, &ev, CORD_EV_DRAIN);
   cr_expect_eq(cord_send(&c, &m), 0, "below the mark again");
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(backpressure, both_directions_at_full_speed_do_not_deadlock, .timeout = 120) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"echo", NULL};
   cord_msg_t m = one_kib();
@@ -79,5 +79,5 @@ Test(backpressure, both_directions_at_full_speed_do_not_deadlock, .timeout = 120
     }
   }
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -2,7 +2,7 @@
 #include "helpers.h"
 
 Test(cancel, parent_cancels_and_still_gets_exactly_one_reply, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"hold", NULL};
   uint64_t id, other;
@@ -24,11 +24,11 @@ Test(cancel, parent_cancels_and_still_gets_exactly_one_reply, .timeout = 30) {
   cr_expect_eq(ev.id, other);
   cr_expect_eq(ev.error, CORD_ECLOSED);
   cr_expect_eq(run_to_close(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(cancel, child_cancels_and_parent_answers_once, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"cancel", NULL};
   spawn_fake(&c, args, NULL);
@@ -42,5 +42,5 @@ Test(cancel, child_cancels_and_parent_answers_once, .timeout = 30) {
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   cr_expect_arr_eq(ev.data, "{\"status\":1009}", ev.len);
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -7,7 +7,7 @@
 #include "helpers.h"
 
 Test(cwd, child_runs_in_the_given_directory, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384], here[PATH_MAX];
   const char *args[] = {"report", NULL};
   cord_options_t o = {0};
@@ -15,7 +15,7 @@ Test(cwd, child_runs_in_the_given_directory, .timeout = 30) {
   spawn_report(&c, args, &o, j, sizeof j);
   cr_expect(has(j, "\"cwd\":\"/usr/share\""), "%s", j);
   cr_assert_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 
   /* Without the option, the parent's directory. */
   cr_assert_not_null(getcwd(here, sizeof here));
@@ -24,11 +24,11 @@ Test(cwd, child_runs_in_the_given_directory, .timeout = 30) {
   char want[PATH_MAX + 16];
   snprintf(want, sizeof want, "\"cwd\":\"%s\"", here);
   cr_expect(has(j, want), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(cwd, missing_directory_fails_synchronously, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_options_t o = {0};
   o.cwd = "/nonexistent/cord/dir";
   cr_assert_eq(cord_spawn(&c, FAKE_CHILD, NULL, &o), -ENOENT);

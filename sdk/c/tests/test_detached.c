@@ -35,7 +35,7 @@ Test(detached, child_outlives_its_parent_in_a_new_session, .timeout = 60) {
   pid_t parent = fork();
   cr_assert_neq(parent, -1);
   if (parent == 0) {
-    cord_child_t c;
+    cord_proc_t c;
     cord_options_t o = {0};
     const char *args[] = {"plain", path, NULL};
     o.flags = CORD_OPT_DETACHED;
@@ -58,16 +58,16 @@ Test(detached, child_outlives_its_parent_in_a_new_session, .timeout = 60) {
 }
 
 Test(detached, default_child_shares_the_parents_session, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384];
   const char *args[] = {"report", NULL};
   spawn_report(&c, args, NULL, j, sizeof j);
   cr_expect(has(j, "\"sid_is_pid\":false"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(detached, close_leaves_a_detached_child_running, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_options_t o = {0};
   const char *args[] = {"sleep", NULL};
   cord_event_t ev;
@@ -76,7 +76,7 @@ Test(detached, close_leaves_a_detached_child_running, .timeout = 30) {
   spawn_fake(&c, args, &o);
   wait_for(&c, &ev, CORD_EV_READY);
   pid_t pid = c.pid;
-  cord_child_close(&c);
+  cord_proc_close(&c);
   cr_expect_eq(kill(pid, 0), 0);
   kill(pid, SIGKILL);
   cr_assert_eq(waitpid(pid, &status, 0), pid);

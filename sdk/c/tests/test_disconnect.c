@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 Test(disconnect, child_says_goodbye_first, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"goodbye", NULL};
   spawn_fake(&c, args, NULL);
@@ -14,11 +14,11 @@ Test(disconnect, child_says_goodbye_first, .timeout = 30) {
   wait_for(&c, &ev, CORD_EV_EXIT);
   cr_expect_eq(ev.exit_status, 0, "the child waited for the parent's end, then exited 0");
   wait_for(&c, &ev, CORD_EV_CLOSE);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(disconnect, child_exits_without_goodbye, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"exit", "3", NULL};
   cord_event_type_t order[3];
@@ -37,16 +37,16 @@ Test(disconnect, child_exits_without_goodbye, .timeout = 30) {
   cr_expect_eq(order[0], CORD_EV_DISCONNECT);
   cr_expect_eq(order[1], CORD_EV_EXIT);
   cr_expect_eq(order[2], CORD_EV_CLOSE);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(disconnect, open_requests_fail_closed_exactly_once, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"sleep", NULL};
   uint64_t ids[3];
   int seen[3] = {0}, replies = 0;
-  cord_msg_t m = {.kind = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
   spawn_fake(&c, args, NULL);
   wait_for(&c, &ev, CORD_EV_READY);
   for (int i = 0; i < 3; i++)
@@ -67,11 +67,11 @@ Test(disconnect, open_requests_fail_closed_exactly_once, .timeout = 30) {
   cr_expect_eq(replies, 3);
   for (int i = 0; i < 3; i++)
     cr_expect_eq(seen[i], 1, "request %d", i);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(disconnect, twice_is_an_error, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"echo", NULL};
   spawn_fake(&c, args, NULL);
@@ -80,15 +80,15 @@ Test(disconnect, twice_is_an_error, .timeout = 30) {
   cr_expect_eq(cord_disconnect(&c), CORD_ECLOSED);
   cr_expect_eq(cord_request(&c, NULL, NULL), CORD_ECLOSED);
   cr_expect_eq(run_to_close(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(disconnect, replies_still_arrive_after_disconnect, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"echo", NULL};
   uint64_t id;
-  cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = "42", .len = 2};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = "42", .len = 2};
   spawn_fake(&c, args, NULL);
   cr_assert_eq(cord_request(&c, &m, &id), 0);
   cr_assert_eq(cord_disconnect(&c), 0);
@@ -98,11 +98,11 @@ Test(disconnect, replies_still_arrive_after_disconnect, .timeout = 30) {
   cr_expect_eq(ev.error, 0);
   cr_expect_arr_eq(ev.data, "42", 2);
   cr_expect_eq(run_to_close(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(disconnect, no_request_after_the_childs_goodbye, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"ask-goodbye", NULL};
   spawn_fake(&c, args, NULL);
@@ -128,5 +128,5 @@ Test(disconnect, no_request_after_the_childs_goodbye, .timeout = 30) {
   cr_expect_eq(c.connected, 0);
   wait_for(&c, &ev, CORD_EV_EXIT);
   cr_expect_eq(ev.exit_status, 0, "the child saw its reply");
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

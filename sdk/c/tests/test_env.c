@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 Test(env, explicit_environment_replaces_the_parents, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384];
   const char *args[] = {"report", NULL};
   /* A stale channel variable must not win over the real one. */
@@ -15,11 +15,11 @@ Test(env, explicit_environment_replaces_the_parents, .timeout = 30) {
   spawn_report(&c, args, &o, j, sizeof j);
   cr_expect(has(j, "\"CORD_TEST_VAR\":\"explicit\""), "%s", j);
   cr_expect(has(j, "\"channel_fd\":3,"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(env, default_environment_is_the_parents, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384];
   const char *args[] = {"report", NULL};
   setenv("CORD_TEST_VAR", "inherited", 1);
@@ -27,14 +27,14 @@ Test(env, default_environment_is_the_parents, .timeout = 30) {
   cr_expect(has(j, "\"CORD_TEST_VAR\":\"inherited\""), "%s", j);
   /* The child removed the channel variable after reading it (CHAN-6). */
   cr_expect(has(j, "\"CORD_CHANNEL_FD\":false"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(env, parent_environment_is_not_changed, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   const char *args[] = {"echo", NULL};
   unsetenv("CORD_CHANNEL_FD");
   spawn_fake(&c, args, NULL);
   cr_expect_null(getenv("CORD_CHANNEL_FD"));
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -10,7 +10,7 @@
 #include "helpers.h"
 
 static void expect_fails(const char *module, int want, const char *words) {
-  cord_child_t c;
+  cord_proc_t c;
   int before = count_fds();
   int r = cord_spawn(&c, module, NULL, NULL);
   cr_expect_eq(r, want, "%s: got %s (%s)", module, cord_strerror(r), cord_spawn_error());
@@ -50,7 +50,7 @@ Test(exec_failure, bad_format_is_enoexec, .timeout = 30) {
 }
 
 Test(exec_failure, bad_options_are_einval, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_options_t o = {0};
   o.flags = 1u << 30;
   cr_expect_eq(cord_spawn(&c, FAKE_CHILD, NULL, &o), -EINVAL);

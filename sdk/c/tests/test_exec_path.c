@@ -7,7 +7,7 @@
 #include "helpers.h"
 
 Test(exec_path, order_is_execpath_execargv_module_args, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384], want[4096];
   const char *exec_argv[] = {"report", "--flag", NULL};
   const char *args[] = {"a", "b c", NULL};
@@ -21,21 +21,21 @@ Test(exec_path, order_is_execpath_execargv_module_args, .timeout = 30) {
   j[ev.len] = '\0';
   snprintf(want, sizeof want, "\"argv\":[\"%s\",\"report\",\"--flag\",\"%s\",\"a\",\"b c\"]", FAKE_CHILD, "module.js");
   cr_expect(has(j, want), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(exec_path, without_execpath_the_module_runs_itself, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384], want[4096];
   const char *args[] = {"report", "x", NULL};
   spawn_report(&c, args, NULL, j, sizeof j);
   snprintf(want, sizeof want, "\"argv\":[\"%s\",\"report\",\"x\"]", FAKE_CHILD);
   cr_expect(has(j, want), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(exec_path, argv0_and_path_search, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384], dir[4096], path[4200];
   const char *args[] = {"report", NULL};
   cord_options_t o = {0};
@@ -52,11 +52,11 @@ Test(exec_path, argv0_and_path_search, .timeout = 30) {
   memcpy(j, ev.data, ev.len);
   j[ev.len] = '\0';
   cr_expect(has(j, "\"argv\":[\"renamed\",\"report\"]"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(exec_path, exec_argv_needs_exec_path, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   const char *exec_argv[] = {"x", NULL};
   cord_options_t o = {0};
   o.exec_argv = exec_argv;

@@ -12,7 +12,7 @@ static ino_t inode(int fd) {
 }
 
 Test(fd_passing, descriptors_travel_both_ways_in_order, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"fds", NULL};
   int p1[2], p2[2], p3[2];
@@ -21,7 +21,7 @@ Test(fd_passing, descriptors_travel_both_ways_in_order, .timeout = 30) {
   cr_assert_eq(pipe(p2), 0);
   cr_assert_eq(pipe(p3), 0);
   int fds[] = {p1[1], p2[1], p3[1]};
-  cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = "{\"n\":3}", .len = 7, .fds = fds, .nfds = 3};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = "{\"n\":3}", .len = 7, .fds = fds, .nfds = 3};
 
   spawn_fake(&c, args, NULL);
   wait_for(&c, &ev, CORD_EV_READY);
@@ -48,7 +48,7 @@ Test(fd_passing, descriptors_travel_both_ways_in_order, .timeout = 30) {
   for (int i = 0; i < 3; i++)
     cr_expect_neq(fcntl(fds[i], F_GETFD), -1);
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
   for (int i = 0; i < 2; i++) {
     close(p1[i]);
     close(p2[i]);
@@ -57,26 +57,26 @@ Test(fd_passing, descriptors_travel_both_ways_in_order, .timeout = 30) {
 }
 
 Test(fd_passing, child_that_takes_none_is_refused_locally, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"hello", "65536", "1", "1", "0", NULL};
   int fd = 0;
-  cord_msg_t m = {.kind = CORD_PAYLOAD_NONE, .fds = &fd, .nfds = 1};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_NONE, .fds = &fd, .nfds = 1};
   spawn_fake(&c, args, NULL);
   wait_for(&c, &ev, CORD_EV_READY);
   cr_expect_eq(c.peer.max_fds, 0u);
   cr_expect_eq(cord_send(&c, &m), -EINVAL, "FD-1: the child declared max_fds 0");
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(fd_passing, parent_can_refuse_descriptors, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"fds", NULL};
   int p[2];
   cord_options_t o = {0};
   cr_assert_eq(pipe(p), 0);
-  cord_msg_t m = {.kind = CORD_PAYLOAD_NONE, .fds = &p[0], .nfds = 1};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_NONE, .fds = &p[0], .nfds = 1};
   o.flags = CORD_OPT_NO_FDS;
   spawn_fake(&c, args, &o);
   wait_for(&c, &ev, CORD_EV_READY);
@@ -85,7 +85,7 @@ Test(fd_passing, parent_can_refuse_descriptors, .timeout = 30) {
   cr_assert_eq(cord_send(&c, &m), 0);
   wait_for(&c, &ev, CORD_EV_ERROR);
   cr_expect_eq(ev.error, CORD_EFDMISMATCH, "%s", ev.detail);
-  cord_child_close(&c);
+  cord_proc_close(&c);
   close(p[0]);
   close(p[1]);
 }

@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 Test(flood, two_hundred_thousand_messages_in_order, .timeout = 120) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"flood", "200000", NULL};
   long next = 1;
@@ -20,5 +20,5 @@ Test(flood, two_hundred_thousand_messages_in_order, .timeout = 120) {
     next++;
   }
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -2,7 +2,7 @@
 #include "helpers.h"
 
 Test(frame_limits, tiny_child_is_protected, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"hello", "256", "1", "1", "0", NULL};
   static char big[1000], small[200];
@@ -10,8 +10,8 @@ Test(frame_limits, tiny_child_is_protected, .timeout = 30) {
   int errors = 0, replies = 0;
   memset(big, 'b', sizeof big);
   memset(small, 's', sizeof small);
-  cord_msg_t mb = {.kind = CORD_PAYLOAD_RAW, .data = big, .len = sizeof big};
-  cord_msg_t ms = {.kind = CORD_PAYLOAD_RAW, .data = small, .len = sizeof small};
+  cord_msg_t mb = {.payload = CORD_PAYLOAD_RAW, .data = big, .len = sizeof big};
+  cord_msg_t ms = {.payload = CORD_PAYLOAD_RAW, .data = small, .len = sizeof small};
 
   spawn_fake(&c, args, NULL);
   /* Before the Hello, the limit is unknown: both are queued. */
@@ -43,11 +43,11 @@ Test(frame_limits, tiny_child_is_protected, .timeout = 30) {
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   cr_expect_eq(ev.len, sizeof small);
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(frame_limits, oversized_frame_from_the_child_is_refused_before_reading_it, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"flood", "1", NULL};
   cord_options_t o = {0};
@@ -57,11 +57,11 @@ Test(frame_limits, oversized_frame_from_the_child_is_refused_before_reading_it, 
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   static char big[600];
   memset(big, 'x', sizeof big);
-  cord_msg_t m = {.kind = CORD_PAYLOAD_RAW, .data = big, .len = sizeof big};
+  cord_msg_t m = {.payload = CORD_PAYLOAD_RAW, .data = big, .len = sizeof big};
   cr_assert_eq(cord_send(&c, &m), 0, "the child accepts 1 MiB");
   wait_for(&c, &ev, CORD_EV_ERROR);
   cr_expect_eq(ev.error, CORD_EFRAMESIZE);
   cr_expect(strstr(ev.detail, "exceeds max_frame 256") != NULL, "%s", ev.detail);
   wait_for(&c, &ev, CORD_EV_DISCONNECT);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

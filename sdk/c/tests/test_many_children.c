@@ -10,11 +10,11 @@
 #endif
 
 Test(many_children, a_thousand_children_on_one_loop, .timeout = 240) {
-  static cord_child_t kids[N];
+  static cord_proc_t kids[N];
   static int replied[N], closed[N];
   const char *args[] = {"echo", NULL};
   cord_loop_t loop;
-  cord_child_t *ready[128];
+  cord_proc_t *ready[128];
   struct rlimit rl;
   int nclosed = 0, nreplied = 0;
 
@@ -37,7 +37,7 @@ Test(many_children, a_thousand_children_on_one_loop, .timeout = 240) {
     int n = cord_loop_wait(&loop, ready, 128, WAIT_MS);
     cr_assert_gt(n, 0, "the loop went quiet with %d children open", N - nclosed);
     for (int k = 0; k < n; k++) {
-      cord_child_t *c = ready[k];
+      cord_proc_t *c = ready[k];
       int i = (int)(intptr_t)c->data;
       cord_event_t ev;
       while (cord_step(c, &ev) == 1) {
@@ -45,7 +45,7 @@ Test(many_children, a_thousand_children_on_one_loop, .timeout = 240) {
         switch (ev.type) {
         case CORD_EV_READY:
           snprintf(text, sizeof text, "%d", i);
-          cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = text, .len = strlen(text)};
+          cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = text, .len = strlen(text)};
           cr_assert_eq(cord_request(c, &m, NULL), 0);
           break;
         case CORD_EV_REPLY:
@@ -74,15 +74,15 @@ Test(many_children, a_thousand_children_on_one_loop, .timeout = 240) {
   for (int i = 0; i < N; i++) {
     cr_expect_eq(replied[i], 1, "child %d", i);
     cr_expect_eq(closed[i], 1, "child %d", i);
-    cord_child_close(&kids[i]);
+    cord_proc_close(&kids[i]);
   }
   cord_loop_close(&loop);
 }
 
 Test(many_children, loop_returns_undrained_children_again, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_loop_t loop;
-  cord_child_t *ready[4];
+  cord_proc_t *ready[4];
   cord_event_t ev;
   const char *args[] = {"flood", "50", NULL};
   cr_assert_eq(cord_loop_init(&loop), 0);
@@ -96,14 +96,14 @@ Test(many_children, loop_returns_undrained_children_again, .timeout = 30) {
     if (cord_step(ready[0], &ev) == 1 && ev.type == CORD_EV_MESSAGE)
       got++;
   }
-  cord_child_close(&c);
+  cord_proc_close(&c);
   cord_loop_close(&loop);
 }
 
 Test(many_children, loop_fires_timers, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_loop_t loop;
-  cord_child_t *ready[4];
+  cord_proc_t *ready[4];
   cord_event_t ev;
   const char *args[] = {"nohello", NULL};
   cord_options_t o = {0};
@@ -120,6 +120,6 @@ Test(many_children, loop_fires_timers, .timeout = 30) {
       ;
   }
   cr_expect_eq(ev.error, CORD_ETIMEOUT);
-  cord_child_close(&c);
+  cord_proc_close(&c);
   cord_loop_close(&loop);
 }

@@ -3,7 +3,7 @@
 
 #include "helpers.h"
 
-static void spawn_node(cord_child_t *c) {
+static void spawn_node(cord_proc_t *c) {
   cord_options_t o = {0};
   if (!CORD_TEST_NODE[0])
     cr_skip_test("node is not installed");
@@ -13,16 +13,16 @@ static void spawn_node(cord_child_t *c) {
   cr_assert_eq(r, 0, "%s", cord_spawn_error());
 }
 
-static void expect_json(cord_child_t *c, const char *want) {
+static void expect_json(cord_proc_t *c, const char *want) {
   cord_event_t ev;
   wait_for(c, &ev, CORD_EV_MESSAGE);
-  cr_expect_eq(ev.kind, CORD_PAYLOAD_JSON);
+  cr_expect_eq(ev.payload, CORD_PAYLOAD_JSON);
   cr_expect_eq(ev.len, strlen(want), "got [%.*s]", (int)ev.len, (const char *)ev.data);
   cr_expect_arr_eq(ev.data, want, strlen(want));
 }
 
 Test(node_json, echo_and_refusals, .timeout = 60) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   spawn_node(&c);
   wait_for(&c, &ev, CORD_EV_READY);
@@ -41,12 +41,12 @@ Test(node_json, echo_and_refusals, .timeout = 60) {
   cr_expect_eq(cord_send_json(&c, "{\"cmd\":\"NODE_HANDLE_ACK\"}"), CORD_ENODE);
   cr_expect_eq(cord_send_json(&c, "{\"cmd\":\"NODE_\"}"), 0, "NODE_ alone is an ordinary message");
   expect_json(&c, "{\"cmd\":\"NODE_\"}");
-  cord_msg_t raw = {.kind = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
+  cord_msg_t raw = {.payload = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
   cr_expect_eq(cord_send(&c, &raw), CORD_ENODE);
   cr_expect_eq(cord_request(&c, NULL, NULL), CORD_ENODE);
   cr_expect_eq(cord_ping(&c, NULL), CORD_ENODE);
   int fd = 0;
-  cord_msg_t withfd = {.kind = CORD_PAYLOAD_JSON, .data = "1", .len = 1, .fds = &fd, .nfds = 1};
+  cord_msg_t withfd = {.payload = CORD_PAYLOAD_JSON, .data = "1", .len = 1, .fds = &fd, .nfds = 1};
   cr_expect_eq(cord_send(&c, &withfd), CORD_ENODE);
 
   /* A handle from Node is refused with NACK; later messages then flow. */
@@ -60,7 +60,12 @@ Test(node_json, echo_and_refusals, .timeout = 60) {
   memset(big + 1, 'q', n);
   big[n + 1] = '"';
   big[n + 2] = '\0';
-  cr_assert_eq(cord_send_json(&c, big), 1, "a 1 MiB message is above the high-water mark");
+  /* Whether the queue is still above the high-water mark when the call
+   * returns depends on how fast Node reads meanwhile, as with Node's own
+   * send(); test_backpressure.c checks the mark with a child that does
+   * not read. */
+  int r = cord_send_json(&c, big);
+  cr_assert(r == 0 || r == 1, "send: %s", cord_strerror(r));
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   cr_expect_eq(ev.len, n + 2);
   cr_expect_arr_eq(ev.data, big, n + 2);
@@ -72,11 +77,11 @@ Test(node_json, echo_and_refusals, .timeout = 60) {
   wait_for(&c, &ev, CORD_EV_EXIT);
   cr_expect_eq(ev.exit_status, 5);
   wait_for(&c, &ev, CORD_EV_CLOSE);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(node_json, disconnect_ends_a_listening_node_child, .timeout = 60) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   spawn_node(&c);
   wait_for(&c, &ev, CORD_EV_MESSAGE);
@@ -85,5 +90,5 @@ Test(node_json, disconnect_ends_a_listening_node_child, .timeout = 60) {
   cr_assert_eq(cord_disconnect(&c), 0);
   wait_for(&c, &ev, CORD_EV_EXIT);
   cr_expect_eq(ev.exit_status, 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

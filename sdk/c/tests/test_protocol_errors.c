@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 static void expect_failure(const char *const *args, const cord_options_t *o, int code, const char *words) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   spawn_fake(&c, args, o);
   wait_for(&c, &ev, CORD_EV_ERROR);
@@ -13,7 +13,7 @@ static void expect_failure(const char *const *args, const cord_options_t *o, int
   wait_for(&c, &ev, CORD_EV_DISCONNECT);
   cr_expect_eq(ev.error, code);
   cr_expect_eq(c.connected, 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(protocol_errors, non_protocol_output_is_previewed, .timeout = 30) {
@@ -39,7 +39,7 @@ Test(protocol_errors, silent_child_times_out, .timeout = 30) {
 }
 
 Test(protocol_errors, crash_mid_frame_is_truncated, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"truncate", NULL};
   spawn_fake(&c, args, NULL);
@@ -48,11 +48,11 @@ Test(protocol_errors, crash_mid_frame_is_truncated, .timeout = 30) {
   cr_expect(strstr(ev.detail, "7 bytes into a frame") != NULL, "%s", ev.detail);
   wait_for(&c, &ev, CORD_EV_EXIT);
   cr_expect_eq(ev.exit_status, 3);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(protocol_errors, reply_to_unknown_request_is_reported_not_fatal, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"unknown-reply", NULL};
   spawn_fake(&c, args, NULL);
@@ -64,5 +64,5 @@ Test(protocol_errors, reply_to_unknown_request_is_reported_not_fatal, .timeout =
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   cr_expect_arr_eq(ev.data, "\"still here\"", 12);
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -4,12 +4,12 @@
 #include "helpers.h"
 
 Test(request_reply, echo_roundtrip, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"echo", NULL};
   uint64_t id1, id2, nonce;
-  cord_msg_t raw = {.kind = CORD_PAYLOAD_RAW, .data = "\x00\x01\x02", .len = 3};
-  cord_msg_t typed = {.kind = CORD_PAYLOAD_TYPED, .type_name = "example.v1.Job", .data = "\x08\x2a", .len = 2};
+  cord_msg_t raw = {.payload = CORD_PAYLOAD_RAW, .data = "\x00\x01\x02", .len = 3};
+  cord_msg_t typed = {.payload = CORD_PAYLOAD_TYPED, .type_name = "example.v1.Job", .data = "\x08\x2a", .len = 2};
 
   spawn_fake(&c, args, NULL);
   cr_assert_gt(c.pid, 0);
@@ -23,7 +23,7 @@ Test(request_reply, echo_roundtrip, .timeout = 30) {
   cr_assert_eq(cord_send_json(&c, "{\"hello\":[1,2,3]}"), 0);
   wait_for(&c, &ev, CORD_EV_MESSAGE);
   cr_expect_eq(ev.id, 0u);
-  cr_expect_eq(ev.kind, CORD_PAYLOAD_JSON);
+  cr_expect_eq(ev.payload, CORD_PAYLOAD_JSON);
   cr_expect_eq(ev.len, strlen("{\"hello\":[1,2,3]}"));
   cr_expect_arr_eq(ev.data, "{\"hello\":[1,2,3]}", ev.len);
 
@@ -34,12 +34,12 @@ Test(request_reply, echo_roundtrip, .timeout = 30) {
   wait_for(&c, &ev, CORD_EV_REPLY);
   cr_expect_eq(ev.id, id1);
   cr_expect_eq(ev.error, 0);
-  cr_expect_eq(ev.kind, CORD_PAYLOAD_RAW);
+  cr_expect_eq(ev.payload, CORD_PAYLOAD_RAW);
   cr_expect_eq(ev.len, 3u);
   cr_expect_arr_eq(ev.data, "\x00\x01\x02", 3);
   wait_for(&c, &ev, CORD_EV_REPLY);
   cr_expect_eq(ev.id, id2);
-  cr_expect_eq(ev.kind, CORD_PAYLOAD_TYPED);
+  cr_expect_eq(ev.payload, CORD_PAYLOAD_TYPED);
   cr_expect_str_eq(ev.type_name, "example.v1.Job");
   cr_expect_arr_eq(ev.data, "\x08\x2a", 2);
 
@@ -59,5 +59,5 @@ Test(request_reply, echo_roundtrip, .timeout = 30) {
   cr_expect_eq(ev.term_signal, 0);
   wait_for(&c, &ev, CORD_EV_CLOSE);
   cr_expect_eq(cord_wait(&c, &ev, 10), 0, "nothing after CLOSE");
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

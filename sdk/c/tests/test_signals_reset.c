@@ -9,7 +9,7 @@ Test(signals_reset, mask_and_dispositions_do_not_leak, .timeout = 30) {
   pid_t pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
-    cord_child_t c;
+    cord_proc_t c;
     cord_event_t ev;
     sigset_t set;
     const char *args[] = {"report", NULL};
@@ -27,7 +27,7 @@ Test(signals_reset, mask_and_dispositions_do_not_leak, .timeout = 30) {
         _exit(11);
     while (ev.type != CORD_EV_MESSAGE);
     int ok = memmem(ev.data, ev.len, "\"blocked\":0,\"ignored\":0", 23) != NULL;
-    cord_child_close(&c);
+    cord_proc_close(&c);
     _exit(ok ? 0 : 12);
   }
   int status;

@@ -4,7 +4,7 @@
 #include "helpers.h"
 
 Test(silent, output_comes_as_events_and_input_reaches_the_child, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"stdio", NULL};
   cord_options_t o = {0};
@@ -48,16 +48,16 @@ Test(silent, output_comes_as_events_and_input_reaches_the_child, .timeout = 30) 
   }
   cr_expect_str_eq(out, "outtyped input");
   cr_expect_str_eq(err, "err");
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 Test(silent, without_silent_nothing_is_piped, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   const char *args[] = {"echo", NULL};
   spawn_fake(&c, args, NULL);
   cr_expect_eq(cord_stdio_fd(&c, 0), -1);
   cr_expect_eq(cord_stdio_fd(&c, 1), -1);
   cr_expect_eq(cord_stdio_fd(&c, 2), -1);
   cr_expect_eq(cord_close_stdin(&c), -EINVAL);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

@@ -6,7 +6,7 @@
 #include "helpers.h"
 
 Test(stdio_rules, exactly_one_ipc_entry, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_options_t o = {0};
   cord_stdio_t none[] = {{CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0}};
   cord_stdio_t two[] = {{CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0},
@@ -27,7 +27,7 @@ Test(stdio_rules, exactly_one_ipc_entry, .timeout = 30) {
 }
 
 Test(stdio_rules, entries_become_the_childs_descriptors, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384];
   const char *args[] = {"report", NULL};
   int p[2];
@@ -41,7 +41,7 @@ Test(stdio_rules, entries_become_the_childs_descriptors, .timeout = 30) {
   spawn_report(&c, args, &o, j, sizeof j);
   cr_expect(has(j, "\"channel_fd\":4,"), "%s", j);
   cr_expect(has(j, "\"fds\":[0,1,2,4,5]"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
   /* The parent keeps its own copy of a passed descriptor. */
   cr_expect_eq(fcntl(p[1], F_GETFD), FD_CLOEXEC);
   close(p[0]);
@@ -49,7 +49,7 @@ Test(stdio_rules, entries_become_the_childs_descriptors, .timeout = 30) {
 }
 
 Test(stdio_rules, bad_entries_are_refused, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_stdio_t badfd[] = {{CORD_STDIO_FD, 987}, {CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0},
                           {CORD_STDIO_IPC, 0}};
   cord_stdio_t badkind[] = {{(cord_stdio_kind_t)9, 0}, {CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0},
@@ -63,7 +63,7 @@ Test(stdio_rules, bad_entries_are_refused, .timeout = 30) {
 }
 
 Test(stdio_rules, stdio_overrides_silent, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_stdio_t st[] = {{CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0}, {CORD_STDIO_INHERIT, 0},
                        {CORD_STDIO_IPC, 0}};
   cord_options_t o = {0};
@@ -73,5 +73,5 @@ Test(stdio_rules, stdio_overrides_silent, .timeout = 30) {
   o.stdio_count = 4;
   spawn_fake(&c, args, &o);
   cr_expect_eq(cord_stdio_fd(&c, 1), -1, "as in Node, stdio wins over silent");
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }

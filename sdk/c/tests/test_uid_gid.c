@@ -6,7 +6,7 @@
 #include "helpers.h"
 
 Test(uid_gid, root_parent_starts_child_as_nobody, .timeout = 30) {
-  cord_child_t c;
+  cord_proc_t c;
   char j[16384];
   const char *args[] = {"report", NULL};
   cord_options_t o = {0};
@@ -17,14 +17,14 @@ Test(uid_gid, root_parent_starts_child_as_nobody, .timeout = 30) {
   o.gid = 65534;
   spawn_report(&c, args, &o, j, sizeof j);
   cr_expect(has(j, "\"uid\":65534,\"gid\":65534,\"groups\":0"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 
   /* gid alone: the user stays root, the group changes, groups cleared. */
   o.flags = CORD_OPT_SETGID;
   o.gid = 4242;
   spawn_report(&c, args, &o, j, sizeof j);
   cr_expect(has(j, "\"uid\":0,\"gid\":4242,\"groups\":0"), "%s", j);
-  cord_child_close(&c);
+  cord_proc_close(&c);
 }
 
 /* A parent that is not root cannot make its child root: EPERM, at once. */
@@ -34,7 +34,7 @@ Test(uid_gid, unprivileged_parent_gets_eperm, .timeout = 30) {
   pid_t pid = fork();
   cr_assert_neq(pid, -1);
   if (pid == 0) {
-    cord_child_t c;
+    cord_proc_t c;
     cord_options_t o = {0};
     if (setgid(65534) || setuid(65534))
       _exit(10);

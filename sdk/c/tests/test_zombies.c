@@ -32,7 +32,7 @@ static int zombies(void) {
 Test(zombies, none_after_any_ending, .timeout = 60) {
   const char *modes[][3] = {{"echo", NULL}, {"exit", "9", NULL}, {"sleep", NULL}, {"truncate", NULL}};
   for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
-    cord_child_t c;
+    cord_proc_t c;
     cord_event_t ev;
     spawn_fake(&c, modes[k], NULL);
     if (k == 0)
@@ -42,7 +42,7 @@ Test(zombies, none_after_any_ending, .timeout = 60) {
       /* After EXIT the child is reaped already, before close. */
       cr_expect_eq(zombies(), 0, "mode %s", modes[k][0]);
     }
-    cord_child_close(&c); /* k == 2: still running: killed and reaped */
+    cord_proc_close(&c); /* k == 2: still running: killed and reaped */
     cr_expect_eq(zombies(), 0, "mode %s", modes[k][0]);
   }
   cr_expect_eq(waitpid(-1, NULL, WNOHANG), -1);

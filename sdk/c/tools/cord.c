@@ -52,7 +52,7 @@ static void print_bytes(FILE *f, const void *data, size_t len) {
 
 /* The frame trace: one line per frame, in the text format of the spec. */
 static void trace(void *arg, int outgoing, const void *frame, size_t len) {
-  const cord_child_t *c = arg;
+  const cord_proc_t *c = arg;
   char text[1024];
   fputs(outgoing ? "parent -> child: " : "child -> parent: ", stderr);
   if (c->serialization == CORD_SERIALIZATION_JSON) {
@@ -66,7 +66,7 @@ static void trace(void *arg, int outgoing, const void *frame, size_t len) {
 }
 
 static void print_payload(const cord_event_t *ev) {
-  switch (ev->kind) {
+  switch (ev->payload) {
   case CORD_PAYLOAD_JSON:
     print_bytes(stdout, ev->data, ev->len);
     break;
@@ -161,7 +161,7 @@ static int run(int argc, char **argv) {
   cord_options_t o = {0};
   const char *env[256];
   int nenv = 0, request = 0, i;
-  cord_child_t c;
+  cord_proc_t c;
   extern char **environ;
 
   for (i = 0; i < argc; i++) {
@@ -268,7 +268,7 @@ static int run(int argc, char **argv) {
         break;
       case CORD_EV_CLOSE:
         fflush(stdout);
-        cord_child_close(&c);
+        cord_proc_close(&c);
         free(line);
         return status;
       default:
@@ -302,7 +302,7 @@ static int run(int argc, char **argv) {
         line[--len] = '\0';
       if (!len)
         continue;
-      cord_msg_t m = {.kind = CORD_PAYLOAD_JSON, .data = line, .len = (size_t)len};
+      cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = line, .len = (size_t)len};
       uint64_t id;
       r = request ? cord_request(&c, &m, &id) : cord_send(&c, &m);
       if (r < 0)

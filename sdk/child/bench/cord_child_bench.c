@@ -78,7 +78,7 @@ static void phase_open(void) {
 static void phase_cycle(void) {
   cord_v1_Ping job = cord_v1_Ping_init_zero;
   cord_v1_Pong result = {.nonce = 43};
-  cord_chan_out_t out = {.payload = CORD_PAYLOAD_TYPED, .type = "example.v1.Result",
+  cord_chan_out_t out = {.payload = CORD_PAYLOAD_TYPED, .type_name = "example.v1.Result",
                          .fields = cord_v1_Pong_fields, .src = &result};
   check(cord_chan_recv(&ch, &m) == 1 && m.id == 1, "receive");
   check(cord_chan_decode_typed(&m, "example.v1.Job", cord_v1_Ping_fields, &job) == 0 && job.nonce == 42,

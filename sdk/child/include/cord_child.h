@@ -95,12 +95,15 @@ typedef struct cord_span {
   size_t len;
 } cord_span_t;
 
-/* cord_chan_msg_t.kind: what cord_chan_recv() handed over. */
-#define CORD_CHAN_EV_MESSAGE 1 /* a user message: one-way, a request (id != 0) or a reply (reply_to != 0) */
-#define CORD_CHAN_EV_CANCEL 2  /* the parent cancelled request `id`, which is not answered yet [REQ-7] */
-#define CORD_CHAN_EV_PONG 3    /* the Pong for the Ping sent with nonce `id` */
-#define CORD_CHAN_EV_CLOSED 4  /* own request `reply_to` ended without a reply (status 1011, CLOSED) [REQ-9] */
-#define CORD_CHAN_EV_ERROR 5   /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6] */
+/* cord_chan_msg_t.type: what cord_chan_recv() handed over. */
+typedef enum cord_chan_event_type {
+  CORD_CHAN_EV_NONE = 0,    /* nothing (a call that returned no event leaves this) */
+  CORD_CHAN_EV_MESSAGE = 1, /* a user message: one-way, a request (id != 0) or a reply (reply_to != 0) */
+  CORD_CHAN_EV_CANCEL = 2,  /* the parent cancelled request `id`, which is not answered yet [REQ-7] */
+  CORD_CHAN_EV_PONG = 3,    /* the Pong for the Ping sent with nonce `id` */
+  CORD_CHAN_EV_CLOSED = 4,  /* own request `reply_to` ended without a reply (status 1011, CLOSED) [REQ-9] */
+  CORD_CHAN_EV_ERROR = 5    /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6] */
+} cord_chan_event_type_t;
 
 /* cord_chan_msg_t.payload and cord_chan_out_t.payload: the payload kind,
  * numbered as the fields of cord.v1.Message. */
@@ -118,14 +121,14 @@ typedef struct cord_span {
  * buffer or descriptor queue and is valid until the next call to either.
  */
 typedef struct cord_chan_msg {
-  int kind;          /* CORD_CHAN_EV_* */
-  int payload;       /* CORD_PAYLOAD_* (CORD_CHAN_EV_MESSAGE only) */
+  cord_chan_event_type_t type; /* CORD_CHAN_EV_*: what this is */
+  int payload;       /* CORD_PAYLOAD_*: the payload kind (CORD_CHAN_EV_MESSAGE only) */
   uint64_t id;       /* request id; or the id cancelled (CANCEL); or the nonce (PONG) */
   uint64_t reply_to; /* the own request this replies to (MESSAGE, CLOSED) */
   uint32_t status;   /* reply status: 0 success, else a code of the error table; or the code (ERROR) */
   unsigned nfds;     /* descriptors passed with the message; they belong to the program from now on */
   const int *fds;    /* nfds descriptors, close-on-exec, in the order the parent attached them */
-  cord_span_t type;  /* typed payload: the message's full type name */
+  cord_span_t type_name; /* typed payload: the message's full type name */
   cord_span_t data;  /* json text, raw bytes or typed value; ERROR: its detail */
 } cord_chan_msg_t;
 
@@ -135,8 +138,8 @@ typedef struct cord_chan_msg {
  */
 typedef struct cord_chan_out {
   int payload;                /* CORD_PAYLOAD_* */
-  const char *type;           /* typed: full type name, e.g. "example.v1.Job" */
-  size_t type_len;            /* bytes at type; 0: type is NUL-terminated */
+  const char *type_name;      /* typed: full type name, e.g. "example.v1.Job" */
+  size_t type_name_len;       /* bytes at type_name; 0: type_name is NUL-terminated */
   const void *data;           /* json text, raw bytes, or an encoded typed value */
   size_t len;                 /* bytes at data */
   const pb_msgdesc_t *fields; /* typed: when set, src is encoded with these nanopb fields instead of data */
@@ -240,7 +243,7 @@ void cord_chan_open_or_exit(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const c
  * Example usage:
  *   cord_chan_msg_t m;
  *   while ((r = cord_chan_recv(&ch, &m)) > 0)
- *     if (m.kind == CORD_CHAN_EV_MESSAGE && m.id)
+ *     if (m.type == CORD_CHAN_EV_MESSAGE && m.id)
  *       cord_chan_reply(&ch, m.id, NULL);
  *   return cord_chan_close(&ch);
  */

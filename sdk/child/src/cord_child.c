@@ -15,8 +15,8 @@
 #include <pb_decode.h>
 
 _Static_assert(sizeof(cord_span_t) == sizeof(cord__span_t) &&
-                   offsetof(cord_chan_msg_t, data) == offsetof(cord_chan_msg_t, type) + sizeof(cord_span_t),
-               "a frame's two spans copy onto a message's type and data");
+                   offsetof(cord_chan_msg_t, data) == offsetof(cord_chan_msg_t, type_name) + sizeof(cord_span_t),
+               "a frame's two spans copy onto a message's type_name and data");
 
 #define MAGIC 0x44524F43u   /* "CORD" [HELLO-2] */
 #define VERSION 1u          /* the only version this SDK speaks [HELLO-3] */
@@ -140,10 +140,10 @@ CORD__CHECK static int message(cord_chan_t *ch, uint64_t id, uint64_t reply_to, 
       return -ENOTSUP;
 #endif
     if (o->payload == CORD_PAYLOAD_TYPED) {
-      if (!o->type)
+      if (!o->type_name)
         return -EINVAL;
-      fr.s[0].ptr = (const uint8_t *)o->type;
-      fr.s[0].len = o->type_len ? o->type_len : strlen(o->type);
+      fr.s[0].ptr = (const uint8_t *)o->type_name;
+      fr.s[0].len = o->type_name_len ? o->type_name_len : strlen(o->type_name);
       fr.value_fields = o->fields;
       fr.value_struct = o->src;
     }
@@ -203,7 +203,7 @@ static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
   uint64_t *t;
   for (t = ch->out; t < ch->out + CORD_CHILD_OUT_REQS; t++)
     if (*t) {
-      m->kind = CORD_CHAN_EV_CLOSED;
+      m->type = CORD_CHAN_EV_CLOSED;
       m->reply_to = *t;
       m->status = (uint32_t)-CORD_ECLOSED;
       *t = 0;
@@ -316,12 +316,12 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
     }
     if (t)
       *t = mm->id; /* a reply frees its request's slot; a request takes one */
-    m->kind = CORD_CHAN_EV_MESSAGE;
+    m->type = CORD_CHAN_EV_MESSAGE;
     m->id = mm->id;
     m->reply_to = mm->reply_to;
     m->status = mm->status;
     m->payload = fr.kind;
-    memcpy(&m->type, fr.s, sizeof fr.s); /* type, then data */
+    memcpy(&m->type_name, fr.s, sizeof fr.s); /* type, then data */
 #ifndef CORD_CHILD_NO_FDS
     m->fds = ch->fdq;
     m->nfds = ch->nq;
@@ -332,7 +332,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
   case cord_v1_Frame_cancel_tag: /* [REQ-7, REQ-8] */
     if (!v || !slot(ch->in, CORD_CHILD_IN_REQS, v))
       return 0;
-    m->kind = CORD_CHAN_EV_CANCEL;
+    m->type = CORD_CHAN_EV_CANCEL;
     m->id = v;
     return 1;
 
@@ -344,7 +344,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
     if (!(ch->flags & CORD__F_PING) || v != ch->ping)
       return 0;
     ch->flags &= (uint8_t)~CORD__F_PING;
-    m->kind = CORD_CHAN_EV_PONG;
+    m->type = CORD_CHAN_EV_PONG;
     m->id = v;
     return 1;
 
@@ -366,7 +366,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
 #endif
       return cord__stop(ch, -(int)m->status, 0);
     }
-    m->kind = CORD_CHAN_EV_ERROR; /* [ERR-2, ERR-3]: a report, nothing ends */
+    m->type = CORD_CHAN_EV_ERROR; /* [ERR-2, ERR-3]: a report, nothing ends */
     m->data.ptr = fr.s[0].ptr;
     m->data.len = fr.s[0].len;
     return 1;
@@ -583,7 +583,7 @@ int cord_chan_send_json(cord_chan_t *ch, const char *json, size_t len) {
 
 int cord_chan_send_typed(cord_chan_t *ch, const char *type, const pb_msgdesc_t *fields,
                          const void *src) {
-  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type = type, .fields = fields, .src = src};
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type_name = type, .fields = fields, .src = src};
   return message(ch, 0, 0, 0, &o);
 }
 
@@ -662,7 +662,7 @@ int cord_chan_decode_typed(const cord_chan_msg_t *m, const char *type, const pb_
                            void *dest) {
   pb_istream_t s = pb_istream_from_buffer(m->data.ptr, m->data.len);
   if (m->payload != CORD_PAYLOAD_TYPED ||
-      (type && (strlen(type) != m->type.len || memcmp(type, m->type.ptr, m->type.len))))
+      (type && (strlen(type) != m->type_name.len || memcmp(type, m->type_name.ptr, m->type_name.len))))
     return CORD_EUNSUPPORTED;
   return pb_decode(&s, fields, dest) ? 0 : -EBADMSG;
 }

@@ -85,7 +85,7 @@ int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
         CORD__IGNORE(cord__wr(ch, nack, sizeof nack - 1, NULL, 0));
       if (r) /* [NODE-7] */
         continue;
-      m->kind = CORD_CHAN_EV_MESSAGE;
+      m->type = CORD_CHAN_EV_MESSAGE;
       m->payload = CORD_PAYLOAD_JSON;
       m->data.ptr = b + s;
       m->data.len = e - s;
@@ -102,7 +102,7 @@ int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
       ch->fill = ch->scan = 0;
       ch->flags |= CORD__F_SKIP;
       if (r) {
-        m->kind = CORD_CHAN_EV_ERROR;
+        m->type = CORD_CHAN_EV_ERROR;
         m->status = (uint32_t)-CORD_EFRAMESIZE;
         return 1;
       }

@@ -91,7 +91,7 @@ static void send_seq(unsigned long n, const char *kind) {
     } else {
       len = snprintf(b, sizeof b, "%lu", i);
       o.payload = strcmp(kind, "typed") ? CORD_PAYLOAD_RAW : CORD_PAYLOAD_TYPED;
-      o.type = "cord.conformance.Seq";
+      o.type_name = "cord.conformance.Seq";
     }
     o.len = (size_t)len;
     if (cord_chan_send(&ch, &o) < 0)
@@ -148,15 +148,15 @@ static void command(const cord_chan_msg_t *m, const char *text) {
 
 static int is_command(const cord_chan_msg_t *m) {
   static const char t[] = "cord.conformance.Command";
-  return m->payload == CORD_PAYLOAD_TYPED && m->type.len == sizeof t - 1 &&
-         !memcmp(m->type.ptr, t, sizeof t - 1);
+  return m->payload == CORD_PAYLOAD_TYPED && m->type_name.len == sizeof t - 1 &&
+         !memcmp(m->type_name.ptr, t, sizeof t - 1);
 }
 
 /* A message on the Cord channel: a command, data, or a reply. */
 static void on_message(const cord_chan_msg_t *m) {
   cord_chan_out_t same = {.payload = m->payload,
-                          .type = (const char *)m->type.ptr,
-                          .type_len = m->type.len,
+                          .type_name = (const char *)m->type_name.ptr,
+                          .type_name_len = m->type_name.len,
                           .data = m->data.ptr,
                           .len = m->data.len};
   if (m->reply_to) { /* the reply to a `request` command's request */
@@ -233,7 +233,7 @@ int main(int argc, char **argv) {
   cord_chan_open_or_exit(&ch, &cfg, argv[0]);
   while ((r = cord_chan_recv(&ch, &m)) > 0) {
     int i;
-    switch (m.kind) {
+    switch (m.type) {
     case CORD_CHAN_EV_MESSAGE:
       if (cord_chan_is_node(&ch))
         on_node(&m);

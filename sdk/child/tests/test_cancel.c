@@ -15,7 +15,7 @@ Test(cancel, unanswered_request_is_cancelled, .timeout = 10) {
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.id, 2u);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_CANCEL);
+  cr_expect_eq(m.type, CORD_CHAN_EV_CANCEL);
   cr_expect_eq(m.id, 2u);
   /* REQ-7: still exactly one reply, here CANCELLED. */
   cr_assert_eq(cord_chan_reply(&ch, 2, &c), 0);
@@ -35,7 +35,7 @@ Test(cancel, answered_or_unknown_ids_are_ignored, .timeout = 10) {
   fp_cancel(p, 0);
   fp_json(p, 0, "{}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE, "REQ-8: ignored, without an error");
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE, "REQ-8: ignored, without an error");
   cr_expect_eq(cord_chan_exit_status(&ch), 0);
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_MESSAGE)); /* the reply, and no Error */
 }

@@ -130,15 +130,15 @@ static void session(run_t *out) {
     cord_chan_out_t q = {.payload = CORD_PAYLOAD_RAW, .data = "q", .len = 1};
     (void)cord_chan_request(&ch, &q, NULL);
     while ((r = cord_chan_recv(&ch, &m)) > 0) {
-      e += sprintf(e, "%d/%lu/%lu/%u/%.*s/%u;", m.kind, (unsigned long)m.id, (unsigned long)m.reply_to,
+      e += sprintf(e, "%d/%lu/%lu/%u/%.*s/%u;", m.type, (unsigned long)m.id, (unsigned long)m.reply_to,
                    m.status, (int)m.data.len, m.data.ptr, m.nfds);
       for (unsigned i = 0; i < m.nfds; i++)
         close(m.fds[i]);
-      if (m.kind == CORD_CHAN_EV_MESSAGE && m.id) {
-        cord_chan_out_t o = {.payload = m.payload, .type = (const char *)m.type.ptr,
-                             .type_len = m.type.len, .data = m.data.ptr, .len = m.data.len};
+      if (m.type == CORD_CHAN_EV_MESSAGE && m.id) {
+        cord_chan_out_t o = {.payload = m.payload, .type_name = (const char *)m.type_name.ptr,
+                             .type_name_len = m.type_name.len, .data = m.data.ptr, .len = m.data.len};
         (void)cord_chan_reply(&ch, m.id, &o);
-      } else if (m.kind == CORD_CHAN_EV_MESSAGE && !m.reply_to) {
+      } else if (m.type == CORD_CHAN_EV_MESSAGE && !m.reply_to) {
         (void)cord_chan_send_json(&ch, (const char *)m.data.ptr, m.data.len);
       }
     }

@@ -90,7 +90,7 @@ Test(goodbye_eof, non_fatal_error_frames_are_reports, .timeout = 10) {
   fp_error(p, 12345, "app");
   fp_json(p, 0, "{}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_ERROR);
+  cr_expect_eq(m.type, CORD_CHAN_EV_ERROR);
   cr_expect_eq(m.status, 1010u);
   cr_expect_arr_eq(m.data.ptr, "no such type", 12);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
@@ -98,6 +98,6 @@ Test(goodbye_eof, non_fatal_error_frames_are_reports, .timeout = 10) {
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.status, 12345u);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE, "ERR-3: they change nothing");
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE, "ERR-3: they change nothing");
   cr_expect_eq(cord_chan_close(&ch), 0);
 }

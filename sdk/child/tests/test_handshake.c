@@ -139,7 +139,7 @@ Test(handshake, boundary_values_are_accepted, .timeout = 10) {
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_HELLO));
   fp_json(p, 0, "{\"after\":1}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
 }
 
 Test(handshake, unknown_fields_and_capabilities_are_ignored, .timeout = 10) {

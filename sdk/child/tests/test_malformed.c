@@ -11,7 +11,7 @@ static cord_chan_msg_t m;
 static void fails(int p, int code) {
   Cord__V1__Frame *f;
   cr_assert_eq(cord_chan_recv(&ch, &m), code);
-  cr_expect_eq(m.kind, 0, "nothing delivered");
+  cr_expect_eq(m.type, 0, "nothing delivered");
   f = fp_expect(p, CORD__V1__FRAME__BODY_ERROR);
   cr_expect_eq(f->error->code, (uint32_t)-code);
   fp_free(f);
@@ -52,7 +52,7 @@ Test(malformed, unknown_frame_kind_is_skipped, .timeout = 10) {
   fp_raw(p, b, sizeof b);
   fp_json(p, 0, "{\"next\":1}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
   cr_expect_eq(m.data.len, 10u, "the channel goes on with the next frame");
 }
 
@@ -74,11 +74,11 @@ Test(malformed, last_member_wins, .timeout = 10) {
   int p = fp_start(&ch, 1024);
   fp_raw(p, b, sizeof b);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
   cr_expect_eq(m.payload, CORD_PAYLOAD_RAW);
   cr_expect_eq(m.data.len, 1u);
   cr_expect_eq(m.data.ptr[0], 'r');
-  cr_expect_eq(m.type.len, 0u);
+  cr_expect_eq(m.type_name.len, 0u);
 }
 
 Test(malformed, typed_then_json_leaves_no_type, .timeout = 10) {

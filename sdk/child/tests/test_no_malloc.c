@@ -47,15 +47,15 @@ Test(no_malloc, cord_session, .timeout = 10) {
   cr_assert_eq(SDK(cord_chan_request(&ch, &q, &id)), 0);
   cr_assert_eq(SDK(cord_chan_ping(&ch, 9)), 0);
   while (SDK(cord_chan_recv(&ch, &m)) > 0) {
-    if (m.kind == CORD_CHAN_EV_MESSAGE && m.payload == CORD_PAYLOAD_TYPED) {
+    if (m.type == CORD_CHAN_EV_MESSAGE && m.payload == CORD_PAYLOAD_TYPED) {
       cord_v1_Ping in = cord_v1_Ping_init_zero;
       cr_assert_eq(SDK(cord_chan_decode_typed(&m, "cord.v1.Ping", cord_v1_Ping_fields, &in)), 0);
-      cord_chan_out_t t = {.payload = CORD_PAYLOAD_TYPED, .type = "cord.v1.Ping",
+      cord_chan_out_t t = {.payload = CORD_PAYLOAD_TYPED, .type_name = "cord.v1.Ping",
                            .fields = cord_v1_Ping_fields, .src = &ping};
       cr_assert_eq(SDK(cord_chan_reply(&ch, m.id, &t)), 0);
-    } else if (m.kind == CORD_CHAN_EV_CANCEL) {
+    } else if (m.type == CORD_CHAN_EV_CANCEL) {
       cr_assert_eq(SDK(cord_chan_reply(&ch, m.id, &ok)), 0);
-    } else if (m.kind == CORD_CHAN_EV_MESSAGE && !m.id && !m.reply_to) {
+    } else if (m.type == CORD_CHAN_EV_MESSAGE && !m.id && !m.reply_to) {
       cr_assert_eq(SDK(cord_chan_send_json(&ch, (const char *)m.data.ptr, m.data.len)), 0);
     }
   }

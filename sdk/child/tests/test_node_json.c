@@ -26,7 +26,7 @@ static int node(size_t rx_len) {
 
 static void expect_line(const char *want) {
   cr_assert_eq(cord_chan_recv(&ch, &m), 1, "waiting for %s", want);
-  cr_assert_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_assert_eq(m.type, CORD_CHAN_EV_MESSAGE);
   cr_expect_eq(m.payload, CORD_PAYLOAD_JSON);
   cr_expect_eq(m.data.len, strlen(want), "[%.*s] for [%s]", (int)m.data.len, m.data.ptr, want);
   cr_expect_arr_eq(m.data.ptr, want, strlen(want));
@@ -61,7 +61,7 @@ Test(node_json, too_long_line_is_discarded_and_reported, .timeout = 10) {
   RAW(p, "3\n");
   expect_line("2");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_ERROR, "NODE-6: reported");
+  cr_expect_eq(m.type, CORD_CHAN_EV_ERROR, "NODE-6: reported");
   cr_expect_eq(m.status, 1001u, "as FRAME_TOO_LARGE");
   expect_line("3"); /* reported once, discarded to its 0a, and the channel goes on */
   cr_expect_eq(cord_chan_exit_status(&ch), 0);
@@ -74,7 +74,7 @@ Test(node_json, longest_line_that_fits, .timeout = 10) {
   line[255] = '\n';
   fp_raw(p, line, 256);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
   cr_expect_eq(m.data.len, 255u, "a buffer of n bytes takes lines of n - 1");
 }
 
@@ -114,7 +114,7 @@ Test(node_json, node_handle_is_nacked_and_its_descriptor_closed, .timeout = 10) 
 Test(node_json, what_the_binding_cannot_carry, .timeout = 10) {
   int p = node(1024);
   cord_chan_out_t raw = {.payload = CORD_PAYLOAD_RAW, .data = "r", .len = 1};
-  cord_chan_out_t typed = {.payload = CORD_PAYLOAD_TYPED, .type = "a.B", .data = "", .len = 0};
+  cord_chan_out_t typed = {.payload = CORD_PAYLOAD_TYPED, .type_name = "a.B", .data = "", .len = 0};
   cord_chan_out_t json = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2};
   int fd = 0;
   cord_chan_out_t withfd = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2, .fds = &fd, .nfds = 1};

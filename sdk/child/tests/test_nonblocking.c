@@ -13,15 +13,15 @@ static cord_chan_msg_t m;
 Test(nonblocking, nothing_there_is_eagain, .timeout = 10) {
   int p = fp_start(&ch, 1024);
   struct pollfd pf = {.fd = cord_chan_fd(&ch), .events = POLLIN};
-  m.kind = 99;
+  m.type = 99;
   cr_expect_eq(cord_chan_step(&ch, &m), -EAGAIN);
-  cr_expect_eq(m.kind, 0, "nothing handed over");
+  cr_expect_eq(m.type, 0, "nothing handed over");
   cr_expect_eq(fcntl(cord_chan_fd(&ch), F_GETFL) & O_NONBLOCK, 0, "the descriptor itself stays blocking");
   cr_expect_eq(poll(&pf, 1, 0), 0);
   fp_json(p, 0, "{\"n\":1}");
   cr_expect_eq(poll(&pf, 1, 0), 1, "cord_chan_fd() is the one to poll");
   cr_assert_eq(cord_chan_step(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
 }
 
 Test(nonblocking, a_frame_byte_by_byte, .timeout = 10) {

@@ -13,7 +13,7 @@ Test(ping, answered_without_the_program, .timeout = 10) {
   fp_ping(p, 0xfedcba9876543210ull);
   fp_json(p, 0, "{}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE, "PING-2: the Pings were not delivered");
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE, "PING-2: the Pings were not delivered");
   f = fp_expect(p, CORD__V1__FRAME__BODY_PONG);
   cr_expect_eq(f->pong->nonce, 7u);
   fp_free(f);
@@ -34,10 +34,10 @@ Test(ping, own_ping_and_its_pong, .timeout = 10) {
   fp_pong(p, 42); /* already matched */
   fp_json(p, 0, "{}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_PONG);
+  cr_expect_eq(m.type, CORD_CHAN_EV_PONG);
   cr_expect_eq(m.id, 42u);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE, "unmatched Pongs are ignored");
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE, "unmatched Pongs are ignored");
 }
 
 Test(ping, not_answered_after_goodbye, .timeout = 10) {

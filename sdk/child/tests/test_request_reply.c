@@ -14,7 +14,7 @@ Test(request_reply, parent_request_gets_one_reply, .timeout = 10) {
   cord_chan_out_t ok = {.payload = CORD_PAYLOAD_RAW, .data = "ok", .len = 2};
   fp_msg(p, 7, 0, 0, 6, NULL, "{\"job\":1}", 9);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
   cr_expect_eq(m.id, 7u);
   cr_expect_eq(m.reply_to, 0u);
   cr_expect_eq(m.payload, CORD_PAYLOAD_JSON);
@@ -180,7 +180,7 @@ Test(request_reply, outstanding_requests_are_closed_at_the_end, .timeout = 10) {
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.reply_to, a);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_CLOSED, "REQ-9");
+  cr_expect_eq(m.type, CORD_CHAN_EV_CLOSED, "REQ-9");
   cr_expect_eq(m.reply_to, b);
   cr_expect_eq(m.status, 1011u);
   cr_expect_eq(cord_chan_recv(&ch, &m), 0, "exactly once, then the end");
@@ -194,6 +194,6 @@ Test(request_reply, requests_after_a_failure_are_closed_too, .timeout = 10) {
   cr_assert_eq(cord_chan_request(&ch, &q, NULL), 0);
   fp_raw(p, junk, sizeof junk);
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.kind, CORD_CHAN_EV_CLOSED, "END-11: fails its outstanding requests with CLOSED");
+  cr_expect_eq(m.type, CORD_CHAN_EV_CLOSED, "END-11: fails its outstanding requests with CLOSED");
   cr_expect_eq(cord_chan_recv(&ch, &m), CORD_EPROTOCOL);
 }

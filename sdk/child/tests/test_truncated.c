@@ -22,7 +22,7 @@ static void truncated_after(size_t keep) {
   fp_raw(p, b, keep);
   shutdown(p, SHUT_WR);
   cr_expect_eq(cord_chan_recv(&ch, &m), CORD_ETRUNCATED, "cut after %zu of %zu bytes", keep, n);
-  cr_expect_eq(m.kind, 0, "nothing delivered from a partial frame");
+  cr_expect_eq(m.type, 0, "nothing delivered from a partial frame");
   cr_expect_eq(cord_chan_recv(&ch, &m), CORD_ETRUNCATED, "and it stays so");
   /* TRUNCATED is local: the stream it concerns has ended, no Error goes. */
   fp_expect_eof(p);

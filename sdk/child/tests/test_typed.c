@@ -20,8 +20,8 @@ Test(typed, decode_straight_into_a_struct, .timeout = 10) {
   fp_json(p, 0, "{}");
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.payload, CORD_PAYLOAD_TYPED);
-  cr_expect_eq(m.type.len, 12u);
-  cr_expect_arr_eq(m.type.ptr, "cord.v1.Ping", 12);
+  cr_expect_eq(m.type_name.len, 12u);
+  cr_expect_arr_eq(m.type_name.ptr, "cord.v1.Ping", 12);
   cr_expect(m.data.ptr > fp_rx && m.data.ptr < fp_rx + 1024, "the value is in the receive buffer");
   cr_expect_eq(cord_chan_decode_typed(&m, "cord.v1.Ping", cord_v1_Ping_fields, &ping), 0);
   cr_expect_eq(ping.nonce, 42u);
@@ -54,7 +54,7 @@ Test(typed, encode_straight_from_a_struct, .timeout = 10) {
 Test(typed, reply_with_a_struct_and_a_type_span, .timeout = 10) {
   int p = fp_start(&ch, 1024);
   cord_v1_Error err = {.code = 77};
-  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type = "cord.v1.ErrorXYZ", .type_len = 13,
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type_name = "cord.v1.ErrorXYZ", .type_name_len = 13,
                        .fields = cord_v1_Error_fields, .src = &err, .status = 10000};
   Cord__V1__Frame *f;
   fp_msg(p, 9, 0, 0, 0, NULL, NULL, 0);
@@ -70,7 +70,7 @@ Test(typed, reply_with_a_struct_and_a_type_span, .timeout = 10) {
 
 Test(typed, typed_bytes_and_checks, .timeout = 10) {
   int p = fp_start(&ch, 1024);
-  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type = "x.Y", .data = "\x08\x01", .len = 2};
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_TYPED, .type_name = "x.Y", .data = "\x08\x01", .len = 2};
   cord_chan_out_t no_type = {.payload = CORD_PAYLOAD_TYPED, .data = "", .len = 0};
   Cord__V1__Frame *f;
   cr_expect_eq(cord_chan_send(&ch, &no_type), -EINVAL);

@@ -4,7 +4,7 @@
 #include <cord.h>
 
 int main(int argc, char **argv) {
-  cord_child_t c;
+  cord_proc_t c;
   cord_event_t ev;
   if (argc < 2 || cord_spawn(&c, argv[1], (const char *const *)argv + 2, NULL) < 0)
     return 2;
@@ -15,6 +15,6 @@ int main(int argc, char **argv) {
       cord_disconnect(&c);
     }
   }
-  cord_child_close(&c);
+  cord_proc_close(&c);
   return 0;
 }

@@ -17,13 +17,13 @@ int main(int argc, char **argv) {
   cord_chan_open_or_exit(&ch, &cfg, argv[0]);
   while (cord_chan_recv(&ch, &m) > 0) {
     cord_chan_out_t o = {.payload = m.payload,
-                         .type = (const char *)m.type.ptr,
-                         .type_len = m.type.len,
+                         .type_name = (const char *)m.type_name.ptr,
+                         .type_name_len = m.type_name.len,
                          .data = m.data.ptr,
                          .len = m.data.len};
     for (unsigned i = 0; i < m.nfds; i++) /* passed descriptors are ours to close */
       close(m.fds[i]);
-    if (m.kind != CORD_CHAN_EV_MESSAGE || m.reply_to)
+    if (m.type != CORD_CHAN_EV_MESSAGE || m.reply_to)
       continue; /* cancels come too late (every request is answered at once), and no request is made */
     if (m.id)
       cord_chan_reply(&ch, m.id, &o);

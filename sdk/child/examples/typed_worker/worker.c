@@ -14,7 +14,7 @@ static void work(cord_chan_t *ch, const cord_chan_msg_t *m) {
   example_v1_Job job = example_v1_Job_init_zero;
   example_v1_Result res = example_v1_Result_init_zero;
   cord_chan_out_t out = {.payload = CORD_PAYLOAD_TYPED,
-                         .type = "example.v1.Result",
+                         .type_name = "example.v1.Result",
                          .fields = example_v1_Result_fields,
                          .src = &res};
   int r = cord_chan_decode_typed(m, "example.v1.Job", example_v1_Job_fields, &job);
@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
   while (cord_chan_recv(&ch, &m) > 0) {
     for (unsigned i = 0; i < m.nfds; i++)
       close(m.fds[i]);
-    if (m.kind == CORD_CHAN_EV_MESSAGE && m.id)
+    if (m.type == CORD_CHAN_EV_MESSAGE && m.id)
       work(&ch, &m);
   }
   return cord_chan_close(&ch);
