@@ -28,13 +28,14 @@ extern "C" {
   X(ETIMEOUT,    1008, 1, "peer did not answer in time")                               \
   X(ECANCELLED,  1009, 0, "request cancelled")                                         \
   X(EUNSUPPORTED,1010, 0, "payload, type or frame not supported by the receiver")      \
-  X(ECLOSED,     1011, 0, "channel ended before the request was answered")             \
+  X(ECLOSED,     1011, 0, "channel has ended: no reply can come, nothing can be sent")  \
   X(EFAILED,     1012, 0, "receiver failed to handle the request")                     \
   X(ENOCHANNEL,  2000, 0, "started without a usable channel")                          \
   X(ENODE,       2001, 0, "not representable on a Node.js json channel")               \
   X(EIPCCOUNT,   2002, 0, "stdio needs exactly one ipc entry")                         \
   X(ESTATE,      2003, 0, "call not valid in the channel's current state")             \
-  X(ETOOBIG,     2004, 0, "message exceeds the peer's max_frame or the local limit")
+  X(ETOOBIG,     2004, 0, "message exceeds the peer's max_frame or max_fds, or a limit") \
+  X(EBUILD,      2005, 0, "program and library were built with different options")
 
 /* The constants: CORD_EPROTOCOL == -1000 and so on. */
 enum cord_errno {

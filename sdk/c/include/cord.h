@@ -436,11 +436,13 @@ int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
  * Returns 0 when queued with the queue below the high-water mark, 1 when
  * queued but the queue is at or above it (the caller should wait for
  * CORD_EV_DRAIN before sending much more), or a negative code with nothing
- * queued: CORD_ECLOSED (disconnected), CORD_ETOOBIG (the frame would exceed
- * the child's max_frame), -ENOBUFS (the queue is at queue_limit), -EINVAL
- * (bad message, or more fds than the child accepts), CORD_ENODE (json
- * binding: not a one-way JSON message, or text Node.js would choke on:
- * empty, containing a raw newline, not JSON, or a NODE_ internal message).
+ * queued: CORD_ECLOSED (the parent's direction has ended), CORD_ETOOBIG
+ * (the frame would exceed the child's max_frame, or the fds its max_fds),
+ * -ENOBUFS (the queue is at queue_limit), -EINVAL (a bad message),
+ * CORD_ENODE (json binding: not a one-way JSON message, or text Node.js
+ * would choke on: empty, containing a raw newline, not JSON, or a NODE_
+ * internal message). The child SDK returns the same codes for the same
+ * misuse.
  */
 int cord_send(cord_proc_t *c, const cord_msg_t *m);
 
@@ -466,15 +468,17 @@ int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id);
  * cord_reply: answers the child's request `id` with `status` (0: success)
  * and an optional payload m (NULL: none). Each request must be answered
  * exactly once (spec REQ-2); a second reply, or a reply to an id the child
- * never sent, gives -EINVAL. Returns as cord_send().
+ * never sent, gives CORD_ESTATE. `status` is 0, a protocol code (1000 to
+ * 1999) or an application code (10000 and up); any other gives -EINVAL
+ * (spec ERR-1, ERR-2). Otherwise returns as cord_send().
  */
 int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
 
 /*
  * cord_cancel: asks the child to abandon the parent's request `id` (spec
  * REQ-6). The request stays outstanding: its CORD_EV_REPLY still comes,
- * with status CANCELLED (1009) or the normal result. -EINVAL if `id` is not
- * outstanding.
+ * with status CANCELLED (1009) or the normal result. CORD_ESTATE if `id`
+ * is not outstanding.
  */
 int cord_cancel(cord_proc_t *c, uint64_t id);
 

@@ -419,10 +419,10 @@ static int check_msg(const priv_t *p, const cord_msg_t *m) {
     return 0;
   if (m->len && !m->data)
     return -EINVAL;
-  if (m->nfds && (!m->fds || m->nfds > CORD_FDS_MAX))
+  if (m->nfds && !m->fds)
     return -EINVAL;
-  if (m->nfds && p->hs_done && m->nfds > p->owner->peer.max_fds)
-    return -EINVAL; /* spec FD-1 */
+  if (m->nfds > CORD_FDS_MAX || (m->nfds && p->hs_done && m->nfds > p->owner->peer.max_fds))
+    return CORD_ETOOBIG; /* spec FD-1 */
   switch (m->payload) {
   case CORD_PAYLOAD_NONE:
   case CORD_PAYLOAD_RAW:
@@ -621,7 +621,10 @@ int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m
   if (p->mode == CORD__MODE_JSON)
     return CORD_ENODE;
   if (!cord__idset_has(&p->incoming, id))
-    return -EINVAL; /* not a request of the child, or answered already */
+    return CORD_ESTATE; /* not a request of the child, or answered already */
+  /* Spec ERR-1, ERR-2: no POSIX, SDK or reserved code goes on the wire. */
+  if ((status && status < 1000) || (status >= 2000 && status < CORD_APP_ERROR_MIN) || status > 0x7fffffffu)
+    return -EINVAL;
   if ((r = check_msg(p, m)) < 0)
     return r;
   if ((r = queue_message(p, 0, id, status, m)) < 0)
@@ -650,7 +653,7 @@ int cord_cancel(cord_proc_t *c, uint64_t id) {
   if (c->priv->mode == CORD__MODE_JSON)
     return CORD_ENODE;
   if (!cord__idset_has(&c->priv->outstanding, id))
-    return -EINVAL; /* spec REQ-6 */
+    return CORD_ESTATE; /* spec REQ-6 */
   x.id = id;
   f.body_case = CORD__V1__FRAME__BODY_CANCEL;
   f.cancel = &x;
@@ -881,7 +884,7 @@ static void validate_early_queue(priv_t *p) {
     memmove(b, b + len + 4, p->tx.tail - (p->tx.head + off + len + 4));
     p->tx.tail -= len + 4;
     if (nfds > p->owner->peer.max_fds)
-      push_error(p, CORD_EV_ERROR, -EINVAL, "a message queued before the handshake passes %u descriptors; "
+      push_error(p, CORD_EV_ERROR, CORD_ETOOBIG, "a message queued before the handshake passes %u descriptors; "
                  "the child accepts %u; it was not sent", nfds, p->owner->peer.max_fds);
     else
       push_error(p, CORD_EV_ERROR, CORD_ETOOBIG, "a message queued before the handshake has %zu bytes; "
@@ -890,7 +893,7 @@ static void validate_early_queue(priv_t *p) {
       cord__pending_t *e = push_event(p, CORD_EV_REPLY);
       if (e) {
         e->ev.id = id;
-        e->ev.error = nfds > p->owner->peer.max_fds ? -EINVAL : CORD_ETOOBIG;
+        e->ev.error = CORD_ETOOBIG;
         snprintf(e->detail, sizeof e->detail, "request %llu was not sent", (unsigned long long)id);
       }
     }

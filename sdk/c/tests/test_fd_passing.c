@@ -65,7 +65,7 @@ Test(fd_passing, child_that_takes_none_is_refused_locally, .timeout = 30) {
   spawn_fake(&c, args, NULL);
   wait_for(&c, &ev, CORD_EV_READY);
   cr_expect_eq(c.peer.max_fds, 0u);
-  cr_expect_eq(cord_send(&c, &m), -EINVAL, "FD-1: the child declared max_fds 0");
+  cr_expect_eq(cord_send(&c, &m), CORD_ETOOBIG, "FD-1: the child declared max_fds 0");
   cord_proc_close(&c);
 }
 

@@ -155,7 +155,10 @@ typedef struct cord_chan_out {
  * until cord_chan_close().
  */
 typedef struct cord_chan {
-  /* The fields used most come first: x86-64 reaches the first 128 bytes
+  /* The detail is first, at the same place whatever the compile-time
+   * knobs, so that cord_chan_detail() can explain a CORD_EBUILD. */
+  const char *detail;      /* text of the last failure, inside rx, or a constant */
+  /* The fields used most come next: x86-64 reaches the first 128 bytes
    * of a struct with shorter instructions. */
   uint8_t *rx, *tx;
   uint32_t rx_len, tx_len;
@@ -170,11 +173,32 @@ typedef struct cord_chan {
 #ifndef CORD_CHILD_NO_NODE
   uint32_t start, fill, scan; /* line reader of the Node.js binding */
 #endif
-  const char *detail;      /* text of the last failure, inside rx */
   uint64_t next_id, ping;  /* next own request id; the nonce of the Ping awaiting its Pong */
   uint64_t out[CORD_CHILD_OUT_REQS]; /* own outstanding requests, 0 = free */
   uint64_t in[CORD_CHILD_IN_REQS];   /* received requests not yet answered, 0 = free */
 } cord_chan_t;
+
+/*
+ * CORD_CHILD_BUILD: the knobs and layouts this program was compiled with,
+ * which cord_chan_open() compares with the library's own (CORD_EBUILD).
+ * Bit 0: CORD_CHILD_NO_FDS; bit 1: CORD_CHILD_NO_NODE; bits 8-15 and
+ * 16-23: CORD_CHILD_OUT_REQS and CORD_CHILD_IN_REQS; bits 32-47 and 48-63:
+ * the sizes of cord_chan_t and cord_chan_msg_t.
+ */
+#ifdef CORD_CHILD_NO_FDS
+#define CORD__BUILD_NO_FDS 1u
+#else
+#define CORD__BUILD_NO_FDS 0u
+#endif
+#ifdef CORD_CHILD_NO_NODE
+#define CORD__BUILD_NO_NODE 2u
+#else
+#define CORD__BUILD_NO_NODE 0u
+#endif
+#define CORD_CHILD_BUILD                                                                              \
+  ((uint64_t)(CORD__BUILD_NO_FDS | CORD__BUILD_NO_NODE | (unsigned)CORD_CHILD_OUT_REQS << 8 |          \
+              (unsigned)CORD_CHILD_IN_REQS << 16) |                                                   \
+   (uint64_t)(sizeof(cord_chan_t) & 0xffff) << 32 | (uint64_t)(sizeof(cord_chan_msg_t) & 0xffff) << 48)
 
 /*
  * cord_chan_open: finds the channel the parent gave this process and
@@ -197,8 +221,15 @@ typedef struct cord_chan {
  * says why, and the program should exit with CORD_EXIT_NOCHANNEL.
  * CORD_ENOTCORD, CORD_EVERSION, CORD_EUNEXPECTED, CORD_EPROTOCOL... when the
  * handshake failed: an Error frame was sent, and the program should exit
- * with cord_chan_close(ch). -EINVAL for a bad cfg. Call it before starting
- * threads: it edits the environment.
+ * with cord_chan_close(ch). -EINVAL for a bad cfg. CORD_EBUILD when this
+ * program was compiled with other knobs of cord_child_config.h than the
+ * library (their layouts of cord_chan_t differ, as zlib's deflateInit()
+ * checks sizeof(z_stream)): *ch is then left alone but for the text of
+ * cord_chan_detail(), which names the knob, and no other call may be made
+ * on it. Call it before starting threads: it edits the environment.
+ *
+ * cord_chan_open is a macro that passes CORD_CHILD_BUILD, what this
+ * program was compiled with, to cord_chan_open_().
  *
  * Example usage:
  *   CORD_CHAN_BUFFER(rx, 1024);
@@ -209,19 +240,22 @@ typedef struct cord_chan {
  *   if (r == CORD_ENOCHANNEL) return CORD_EXIT_NOCHANNEL;
  *   if (r < 0) return cord_chan_close(&ch);
  */
-int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg);
+int cord_chan_open_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, uint64_t build);
+#define cord_chan_open(ch, cfg) cord_chan_open_((ch), (cfg), CORD_CHILD_BUILD)
 
 /*
  * cord_chan_open_or_exit: cord_chan_open(), but on failure writes one line
  * to standard error (the program name, then cord_chan_detail()) and exits:
  * with status 64 when there is no usable channel [CHAN-7, CHAN-8], with
  * cord_chan_close()'s status (76) when the handshake failed, and 1 for a
- * bad cfg. Returns only when the channel is ready.
+ * bad cfg or a build mismatch. Returns only when the channel is ready.
+ * A macro, as cord_chan_open() is.
  *
  * Example usage:
  *   cord_chan_open_or_exit(&ch, &cfg, argv[0]);
  */
-void cord_chan_open_or_exit(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const char *prog);
+void cord_chan_open_or_exit_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const char *prog, uint64_t build);
+#define cord_chan_open_or_exit(ch, cfg, prog) cord_chan_open_or_exit_((ch), (cfg), (prog), CORD_CHILD_BUILD)
 
 /*
  * cord_chan_recv: waits for the next message or event and stores it in *m
@@ -284,10 +318,11 @@ int cord_chan_is_node(const cord_chan_t *ch);
  * Returns 0 once the whole frame is written. CORD_ETOOBIG when the frame
  * exceeds the parent's max_frame or the transmit buffer, or descriptors
  * exceed the parent's max_fds [FRAME-2, FD-1]; nothing is sent then.
- * CORD_ENODE when the binding cannot carry it [NODE-7, NODE-9]; -EINVAL for
- * an empty or multi-line json text on the binding [NODE-4], or a bad *out.
- * CORD_ESTATE after the own Goodbye or a failure; -EPIPE when the parent
- * has closed its end [END-6]. SIGPIPE is never raised.
+ * CORD_ENODE when the binding cannot carry it: not one-way json, an empty
+ * or multi-line text, an internal NODE_ message [NODE-4, NODE-7, NODE-9].
+ * -EINVAL for a bad *out. CORD_ECLOSED after the own Goodbye or a failure;
+ * -EPIPE when the parent has closed its end [END-6]. SIGPIPE is never
+ * raised. The parent SDK returns the same codes for the same misuse.
  *
  * Example usage:
  *   cord_chan_out_t o = {.payload = CORD_PAYLOAD_RAW, .data = "hi", .len = 2};
@@ -350,7 +385,7 @@ int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out);
  * CORD_CHAN_EV_MESSAGE with reply_to == id (status 1009, CANCELLED, or the
  * normal result), or as CORD_CHAN_EV_CLOSED.
  *
- * Returns 0 once the Cancel is written, -EINVAL if `id` is not an
+ * Returns 0 once the Cancel is written, CORD_ESTATE if `id` is not an
  * outstanding request, CORD_ENODE on the Node.js binding, or as
  * cord_chan_send().
  *

@@ -87,7 +87,7 @@ static int fatal(uint32_t code) { return code - 1000u <= 8u && code != 1007u; }
 CORD__CHECK static int emit(cord_chan_t *ch, cord__frame_t *fr, const int *fds, unsigned nfds) {
   size_t cap = ch->peer_max + (size_t)4, n;
   if (ch->flags & (CORD__F_GOODBYE | CORD__F_NOWRITE))
-    return CORD_ESTATE;
+    return CORD_ECLOSED; /* the own direction has ended */
   if (cap > ch->tx_len)
     cap = ch->tx_len;
   n = cord__frame_encode(fr, ch->tx, cap);
@@ -487,7 +487,24 @@ static __attribute__((noinline)) int find(cord_chan_t *ch, unsigned flags) {
   return fd;
 }
 
-int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
+/* The text for a program built with other knobs than this library:
+ * constant, since *ch is laid out differently and only its first field,
+ * the detail, is where both layouts agree. */
+static COLD int build_mismatch(cord_chan_t *ch, uint64_t build) {
+#ifndef CORD_CHILD_NO_ERRSTR
+  uint64_t d = build ^ CORD_CHILD_BUILD;
+  ch->detail = d & 1 ? "the program and libcord-child differ in CORD_CHILD_NO_FDS"
+               : d & 2 ? "the program and libcord-child differ in CORD_CHILD_NO_NODE"
+               : d & 0xffff00 ? "the program and libcord-child differ in CORD_CHILD_OUT_REQS or CORD_CHILD_IN_REQS"
+                         : "the program and libcord-child were compiled with different layouts of cord_chan_t";
+#else
+  (void)build;
+  ch->detail = NULL;
+#endif
+  return CORD_EBUILD;
+}
+
+int cord_chan_open_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, uint64_t build) {
   const char *name = cfg->impl_name ? cfg->impl_name : CORD_CHILD_IMPL_NAME;
   const char *ver = cfg->impl_version ? cfg->impl_version : CORD_CHILD_IMPL_VERSION;
   size_t name_len = strlen(name), ver_len = strlen(ver);
@@ -499,6 +516,8 @@ int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
   cord_v1_Hello *h = &fr->f.body.hello;
   int r;
 
+  if (build != CORD_CHILD_BUILD)
+    return build_mismatch(ch, build);
   memset(ch, 0, sizeof *ch);
   ch->fd = -1;
   if (!cfg->rx || !cfg->tx || cfg->rx_len < CORD_MIN_FRAME || cfg->rx_len > MAX_LEN ||
@@ -548,8 +567,8 @@ int cord_chan_open(cord_chan_t *ch, const cord_chan_cfg_t *cfg) {
   return r > 0 ? 0 : r;
 }
 
-void cord_chan_open_or_exit(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const char *prog) {
-  int r = cord_chan_open(ch, cfg), i;
+void cord_chan_open_or_exit_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const char *prog, uint64_t build) {
+  int r = cord_chan_open_(ch, cfg, build), i;
   const char *part[4] = {prog, ": ", cord_chan_detail(ch), "\n"};
   struct iovec v[4];
   if (r >= 0)
@@ -562,7 +581,7 @@ void cord_chan_open_or_exit(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const c
     v[i].iov_len = strlen(part[i]);
   }
   CORD__IGNORE(writev(2, v, 4));
-  exit(r == CORD_ENOCHANNEL ? CORD_EXIT_NOCHANNEL : r == -EINVAL ? 1 : cord_chan_close(ch));
+  exit(r == CORD_ENOCHANNEL ? CORD_EXIT_NOCHANNEL : r == -EINVAL || r == CORD_EBUILD ? 1 : cord_chan_close(ch));
 }
 
 /* ---- the rest of the API ------------------------------------------------------------- */
@@ -618,7 +637,7 @@ int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out) {
 int cord_chan_cancel(cord_chan_t *ch, uint64_t id) {
   /* [REQ-6] only an outstanding request; it stays outstanding. */
   if (!id || !slot(ch->out, CORD_CHILD_OUT_REQS, id))
-    return -EINVAL;
+    return CORD_ESTATE;
   return NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_cancel_tag, id, NULL);
 }
 

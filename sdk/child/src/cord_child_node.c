@@ -127,9 +127,9 @@ int cord__node_send(cord_chan_t *ch, uint64_t ids, const cord_chan_out_t *o) {
   text = o->data;
   n = o->len;
   if (ch->flags & CORD__F_NOWRITE)
-    return CORD_ESTATE;
-  if (!n || memchr(text, '\n', n)) /* [NODE-4] */
-    return -EINVAL;
+    return CORD_ECLOSED;
+  if (!n || memchr(text, '\n', n)) /* [NODE-4]: Node.js ends the process on such a line */
+    return CORD_ENODE;
   if (cord__node_internal(text, n)) /* [NODE-7] */
     return CORD_ENODE;
   if (n >= ch->tx_len)

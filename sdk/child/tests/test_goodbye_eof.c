@@ -39,8 +39,8 @@ Test(goodbye_eof, child_goodbye_first, .timeout = 10) {
   uint64_t id;
   cr_assert_eq(cord_chan_request(&ch, &q, &id), 0);
   cr_assert_eq(cord_chan_goodbye(&ch), 0);
-  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ESTATE, "END-1: nothing after Goodbye");
-  cr_expect_eq(cord_chan_goodbye(&ch), CORD_ESTATE);
+  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ECLOSED, "END-1: nothing after Goodbye");
+  cr_expect_eq(cord_chan_goodbye(&ch), CORD_ECLOSED);
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_MESSAGE));
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_GOODBYE));
   fp_expect_eof(p); /* and the writing direction is shut down */
@@ -68,7 +68,7 @@ Test(goodbye_eof, closed_parent_is_epipe_not_sigpipe, .timeout = 10) {
   close(p);
   int r = cord_chan_send(&ch, &o);
   cr_expect(r == -EPIPE || r == -ECONNRESET, "END-6: %d", r);
-  cr_expect_eq(cord_chan_send(&ch, &o), CORD_ESTATE, "the direction is over");
+  cr_expect_eq(cord_chan_send(&ch, &o), CORD_ECLOSED, "the direction is over");
   cr_expect_eq(cord_chan_recv(&ch, &m), 0);
   cr_expect_eq(cord_chan_close(&ch), 0);
 }
@@ -78,7 +78,7 @@ Test(goodbye_eof, fatal_error_frame_from_the_parent, .timeout = 10) {
   fp_error(p, 1008, "you were too slow");
   cr_expect_eq(cord_chan_recv(&ch, &m), CORD_ETIMEOUT, "END-11");
   cr_expect_str_eq(cord_chan_detail(&ch), "you were too slow");
-  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ESTATE);
+  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ECLOSED);
   fp_expect_eof(p); /* no Error goes back about an Error */
   cr_expect_eq(cord_chan_close(&ch), 76);
 }

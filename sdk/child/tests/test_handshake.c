@@ -122,7 +122,7 @@ static void bad_hello(uint32_t min_v, uint32_t max_v, uint32_t max_frame, int co
   fp_free(f);
   fp_expect_eof(p);
   cr_expect_eq(cord_chan_recv(&ch, &m), code, "the failure stays");
-  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ESTATE, "nothing follows a failure");
+  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ECLOSED, "nothing follows a failure");
   cr_expect_eq(cord_chan_close(&ch), 76, "END-8");
 }
 
@@ -170,7 +170,7 @@ Test(handshake, parent_gone_before_hello, .timeout = 10) {
   shutdown(p, SHUT_WR);
   cr_assert_eq(fp_child_open(&ch, 1024, 1024, 0, 0), 0, "the end is reported by recv");
   cr_expect_eq(cord_chan_recv(&ch, &m), 0);
-  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ESTATE, "HELLO-5: nothing before the parent's Hello");
+  cr_expect_eq(cord_chan_send_json(&ch, "{}", 2), CORD_ECLOSED, "the channel ended before the parent's Hello");
   cr_expect_eq(cord_chan_close(&ch), 0);
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_HELLO));
   fp_expect_eof(p);
