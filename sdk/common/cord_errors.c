@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <string.h>
 
-static int code_of(int err) { return err < 0 ? -err : err; }
+/* The code as it travels on the wire. Computed unsigned, so that INT_MIN,
+ * which stands for codes above 2147483647 (spec ERR-5), has no overflow. */
+static unsigned code_of(int err) { return err < 0 ? 0u - (unsigned)err : (unsigned)err; }
 
 const char *cord_strerror(int err) {
-  int code = code_of(err);
+  unsigned code = code_of(err);
   switch (code) {
   case 0:
     return "success";
@@ -23,7 +25,7 @@ const char *cord_strerror(int err) {
     /* strerror() may write a shared buffer for unknown values, but every
      * value below 1000 that Linux knows has a static string, and that is
      * the only range that reaches here. */
-    return strerror(code);
+    return strerror((int)code);
   }
   if (code < 2000)
     return "unknown protocol error";
@@ -31,6 +33,8 @@ const char *cord_strerror(int err) {
     return "unknown SDK error";
   if (code < CORD_APP_ERROR_MIN)
     return "reserved error code";
+  if (code > 0x7fffffffu)
+    return "error code outside every range";
   return "application error";
 }
 

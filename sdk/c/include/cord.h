@@ -303,7 +303,9 @@ typedef struct {
   /* MESSAGE: the request id (0: one-way). REPLY, CANCEL: the request's id.
    * PONG: the nonce. */
   uint64_t id;
-  /* REPLY: the child's status (0: success; spec REQ-2). */
+  /* REPLY: the child's status (0: success; spec REQ-2). ERROR from the
+   * child's Error frame: the code as it was sent (a code above 2147483647
+   * has no negative int: `error` is then INT_MIN). */
   uint32_t status;
   /* MESSAGE, REPLY: the payload. */
   cord_payload_t payload;
@@ -363,7 +365,7 @@ struct cord_proc_s {
   /* The channel mode it was spawned with. */
   cord_serialization_t serialization;
   /* Private: the SDK's state. Never read or written by the caller. */
-  struct cord__child_priv *priv;
+  struct cord__proc_priv *priv;
 };
 
 /*
@@ -397,6 +399,27 @@ struct cord_proc_s {
  */
 int cord_spawn(cord_proc_t *c, const char *module, const char *const *args,
                const cord_options_t *opts);
+
+/*
+ * cord_attach: speaks Cord (or, with opts->serialization, Node's json
+ * channel) as the parent on `fd`, a connected stream socket whose other
+ * end belongs to a child the caller started by other means, or to a test
+ * or a fuzzer in the same process. The SDK takes `fd` over (it makes it
+ * non-blocking and close-on-exec, and closes it). There is no process:
+ * no CORD_EV_EXIT comes, CORD_EV_CLOSE follows CORD_EV_DISCONNECT, and
+ * cord_kill() answers -ESRCH. Only an AF_UNIX socket passes descriptors;
+ * on another one the Hello declares max_fds 0. The options about a
+ * process (cwd, env, stdio, uid...) are ignored.
+ *
+ * Returns 0, or -EBADF/-ENOTSOCK when fd is not a stream socket (it is
+ * then left open), -EINVAL for a bad option, -ENOMEM.
+ *
+ * Example usage:
+ *   int sv[2];
+ *   socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+ *   cord_attach(&c, sv[0], NULL);   // sv[1] is the child's end
+ */
+int cord_attach(cord_proc_t *c, int fd, const cord_options_t *opts);
 
 /* cord_spawn_error: the sentence describing the last cord_spawn() failure
  * of the calling thread ("" if none). Valid until that thread's next
@@ -555,6 +578,23 @@ void cord_proc_close(cord_proc_t *c);
  */
 typedef cord_proc_t cord_child_t __attribute__((deprecated("renamed cord_proc_t")));
 __attribute__((deprecated("renamed cord_proc_close"))) void cord_child_close(cord_proc_t *c);
+
+/*
+ * cord_replace_allocator: makes every allocation of the SDK go through the
+ * four functions given (all four, with the contracts of the C library's
+ * malloc, realloc, calloc and free), as libuv's uv_replace_allocator()
+ * does. Call it before any other call of the SDK, from one thread; memory
+ * taken with one set must not be freed with another. Returns 0, or -EINVAL
+ * if a function is NULL. The SDK copes with any allocation failing: the
+ * call that needed it returns -ENOMEM, or, for memory needed by what the
+ * child sent, the channel fails with -ENOMEM; no event that ends a
+ * request, the channel or the process is ever lost.
+ */
+typedef void *(*cord_malloc_fn)(size_t size);
+typedef void *(*cord_realloc_fn)(void *ptr, size_t size);
+typedef void *(*cord_calloc_fn)(size_t count, size_t size);
+typedef void (*cord_free_fn)(void *ptr);
+int cord_replace_allocator(cord_malloc_fn m, cord_realloc_fn r, cord_calloc_fn c, cord_free_fn f);
 
 /* cord_event_name: "MESSAGE", "EXIT", ... for an event type. */
 const char *cord_event_name(cord_event_type_t type);

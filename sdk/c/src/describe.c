@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cord.pb-c.h"
 #include "cord_int.h"
 
 /* Long strings and bytes are cut: a log line is for reading. */

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cord_int.h"
+#include "process.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -188,7 +188,7 @@ typedef struct {
 static int strv_push(strv_t *s, char *x) {
   if (s->n + 2 > s->cap) {
     size_t cap = s->cap ? s->cap * 2 : 16;
-    char **v = realloc(s->v, cap * sizeof *v);
+    char **v = cord__realloc(s->v, cap * sizeof *v);
     if (!v)
       return -ENOMEM;
     s->v = v;
@@ -205,12 +205,15 @@ static int strv_pushf(strv_t *s, const char *fmt, ...) {
   char *x;
   int n;
   va_start(ap, fmt);
-  n = vasprintf(&x, fmt, ap);
+  n = vsnprintf(NULL, 0, fmt, ap);
   va_end(ap);
-  if (n < 0)
+  if (n < 0 || !(x = cord__malloc((size_t)n + 1)))
     return -ENOMEM;
+  va_start(ap, fmt);
+  vsnprintf(x, (size_t)n + 1, fmt, ap);
+  va_end(ap);
   if (strv_push(s, x) < 0) {
-    free(x);
+    cord__free(x);
     return -ENOMEM;
   }
   return 0;
@@ -228,12 +231,12 @@ static bool is_channel_var(const char *kv) {
 /* The environment: the base one without stale channel variables, then the
  * channel's own (spec CHAN-3, NODE-1). Returns the number of strings the
  * vector owns at its end (allocated here), or a negative code. */
-static int build_env(strv_t *env, const char *const *base, int ipc_fd, int mode) {
+static int build_env(strv_t *env, const char *const *base, int ipc_fd, bool node) {
   int owned = 0;
   for (const char *const *e = base ? base : (const char *const *)environ; e && *e; e++)
     if (!is_channel_var(*e) && strv_push(env, (char *)*e) < 0)
       return -ENOMEM;
-  if (mode == CORD__MODE_JSON) {
+  if (node) {
     if (strv_pushf(env, "NODE_CHANNEL_FD=%d", ipc_fd) < 0 ||
         strv_pushf(env, "NODE_CHANNEL_SERIALIZATION_MODE=json") < 0)
       return -ENOMEM;
@@ -333,13 +336,13 @@ static int check_options(const cord_options_t *o, cord_stdio_t *st, int *nst, in
 /* argv borrows its strings; the environment owns its last `env_owned`
  * (the channel variables); the candidates own all theirs. */
 static void free_vectors(strv_t *argv, strv_t *env, int env_owned, strv_t *cands) {
-  free(argv->v);
+  cord__free(argv->v);
   for (size_t i = env->n - (size_t)env_owned; i < env->n; i++)
-    free(env->v[i]);
-  free(env->v);
+    cord__free(env->v[i]);
+  cord__free(env->v);
   for (size_t i = 0; i < cands->n; i++)
-    free(cands->v[i]);
-  free(cands->v);
+    cord__free(cands->v[i]);
+  cord__free(cands->v);
 }
 
 static void close_fd(int *fd) {
@@ -349,7 +352,7 @@ static void close_fd(int *fd) {
   }
 }
 
-int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *args,
+int cord__spawn_process(cord__spawned_t *p, const char *module, const char *const *args,
                         const cord_options_t *o) {
   cord_stdio_t st[CORD_STDIO_MAX];
   int nst = 0, ipc = -1, err, env_owned = 0;
@@ -443,8 +446,7 @@ int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *
   for (const char *const *a = args; a && *a; a++)
     if ((err = strv_push(&argv, (char *)*a)) < 0)
       goto nomem;
-  env_owned = build_env(&env, o->env, ipc,
-                        o->serialization == CORD_SERIALIZATION_JSON ? CORD__MODE_JSON : CORD__MODE_CORD);
+  env_owned = build_env(&env, o->env, ipc, o->serialization == CORD_SERIALIZATION_JSON);
   if ((err = env_owned) < 0) {
     env_owned = 0;
     goto nomem;
@@ -528,7 +530,7 @@ int cord__spawn_process(cord__proc_t *p, const char *module, const char *const *
   p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
   if (p->pidfd < 0 && errno == ENOSYS) {
     /* Kernels before 5.3, and valgrind, have no pidfd: the SDK then looks
-     * for the exit with waitid() on the pid instead (see channel.c). */
+     * for the exit with waitid() on the pid instead (see process.c). */
   } else if (p->pidfd < 0) {
     int status;
     err = -errno;

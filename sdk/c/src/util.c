@@ -1,44 +1,43 @@
-/* util.c: the parent SDK's containers: a byte buffer, a set of ids, and the arena protobuf-c unpacks into. */
+/* util.c: the parent SDK's allocator hook, its clock, and a set of request ids. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cord_int.h"
 
-int cord__buf_reserve(cord__buf_t *b, size_t n) {
-  size_t live = b->tail - b->head;
-  if (b->cap - b->tail >= n)
-    return 0;
-  /* Moving the live bytes to the front is cheaper than growing when at
-   * least half the buffer is already consumed. */
-  if (b->head > 0 && b->cap - live >= n && b->head >= live) {
-    memmove(b->p, b->p + b->head, live);
-    b->head = 0;
-    b->tail = live;
-    return 0;
-  }
-  size_t cap = b->cap ? b->cap : 4096;
-  while (cap - live < n) {
-    if (cap > SIZE_MAX / 2)
-      return -ENOMEM;
-    cap *= 2;
-  }
-  uint8_t *p = malloc(cap);
-  if (!p)
-    return -ENOMEM;
-  if (live)
-    memcpy(p, b->p + b->head, live);
-  free(b->p);
-  b->p = p;
-  b->cap = cap;
-  b->head = 0;
-  b->tail = live;
+/* ---- memory ----------------------------------------------------------------------- */
+
+static cord_malloc_fn use_malloc = malloc;
+static cord_realloc_fn use_realloc = realloc;
+static cord_calloc_fn use_calloc = calloc;
+static cord_free_fn use_free = free;
+
+int cord_replace_allocator(cord_malloc_fn m, cord_realloc_fn r, cord_calloc_fn c, cord_free_fn f) {
+  if (!m || !r || !c || !f)
+    return -EINVAL;
+  use_malloc = m;
+  use_realloc = r;
+  use_calloc = c;
+  use_free = f;
   return 0;
 }
 
-void cord__buf_free(cord__buf_t *b) {
-  free(b->p);
-  memset(b, 0, sizeof *b);
+void *cord__malloc(size_t n) { return use_malloc(n); }
+void *cord__calloc(size_t count, size_t n) { return use_calloc(count, n); }
+void *cord__realloc(void *p, size_t n) { return use_realloc(p, n); }
+void cord__free(void *p) {
+  if (p)
+    use_free(p);
+}
+
+/* ---- time ------------------------------------------------------------------------- */
+
+int64_t cord__now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* ---- id set: linear probing, with UINT64_MAX as the tombstone ------------- */
@@ -51,7 +50,7 @@ static size_t slot_of(uint64_t id, size_t cap) {
 
 /* Rebuilds the table with `cap` slots, dropping tombstones. */
 static int idset_rehash(cord__idset_t *s, size_t cap) {
-  uint64_t *slot = calloc(cap, sizeof *slot);
+  uint64_t *slot = cord__calloc(cap, sizeof *slot);
   if (!slot)
     return -ENOMEM;
   for (size_t i = 0; i < s->cap; i++) {
@@ -63,24 +62,29 @@ static int idset_rehash(cord__idset_t *s, size_t cap) {
       slot[j] = id;
     }
   }
-  free(s->slot);
+  cord__free(s->slot);
   s->slot = slot;
   s->cap = cap;
-  s->used = s->count;
+  s->used = s->count - s->top;
+  s->scan = 0;
   return 0;
 }
 
+int cord__idset_reserve(cord__idset_t *s) {
+  if ((s->used + 1) * 4 <= s->cap * 3)
+    return 0;
+  /* Full of live members: double. Mostly tombstones: clean in place. */
+  size_t cap = !s->cap ? 16 : (s->count + 1) * 2 > s->cap ? s->cap * 2 : s->cap;
+  return idset_rehash(s, cap);
+}
+
 int cord__idset_add(cord__idset_t *s, uint64_t id) {
-  if (id == 0 || id == TOMB)
-    return -EINVAL;
   if (cord__idset_has(s, id))
     return 1;
-  if ((s->used + 1) * 4 > s->cap * 3) {
-    /* Full of live members: double. Mostly tombstones: clean in place. */
-    size_t cap = !s->cap ? 16 : (s->count + 1) * 2 > s->cap ? s->cap * 2 : s->cap;
-    int r = idset_rehash(s, cap);
-    if (r < 0)
-      return r;
+  if (id == TOMB) {
+    s->top = true;
+    s->count++;
+    return 0;
   }
   size_t j = slot_of(id, s->cap);
   while (s->slot[j] && s->slot[j] != TOMB)
@@ -103,9 +107,18 @@ static size_t idset_find(const cord__idset_t *s, uint64_t id) {
   }
 }
 
-bool cord__idset_has(const cord__idset_t *s, uint64_t id) { return idset_find(s, id) != SIZE_MAX; }
+bool cord__idset_has(const cord__idset_t *s, uint64_t id) {
+  return id == TOMB ? s->top : idset_find(s, id) != SIZE_MAX;
+}
 
 bool cord__idset_del(cord__idset_t *s, uint64_t id) {
+  if (id == TOMB) {
+    if (!s->top)
+      return false;
+    s->top = false;
+    s->count--;
+    return true;
+  }
   size_t j = idset_find(s, id);
   if (j == SIZE_MAX)
     return false;
@@ -115,10 +128,17 @@ bool cord__idset_del(cord__idset_t *s, uint64_t id) {
 }
 
 uint64_t cord__idset_pop(cord__idset_t *s) {
-  for (size_t j = 0; s->count && j < s->cap; j++) {
-    uint64_t id = s->slot[j];
+  if (s->top) {
+    s->top = false;
+    s->count--;
+    return TOMB;
+  }
+  /* The scan goes on from where the last pop stopped, so emptying the set
+   * costs one pass, not one per member. */
+  for (size_t n = 0; s->count && n < s->cap; n++, s->scan = (s->scan + 1) & (s->cap - 1)) {
+    uint64_t id = s->slot[s->scan];
     if (id && id != TOMB) {
-      s->slot[j] = TOMB;
+      s->slot[s->scan] = TOMB;
       s->count--;
       return id;
     }
@@ -127,86 +147,6 @@ uint64_t cord__idset_pop(cord__idset_t *s) {
 }
 
 void cord__idset_free(cord__idset_t *s) {
-  free(s->slot);
+  cord__free(s->slot);
   memset(s, 0, sizeof *s);
-}
-
-/* ---- arena ------------------------------------------------------------------- */
-
-static void *arena_alloc(void *data, size_t size) {
-  cord__arena_t *a = data;
-  size_t at = (a->used + 15) & ~(size_t)15;
-  if (at <= a->cap && a->cap - at >= size) {
-    a->used = at + size;
-    return a->p + at;
-  }
-  /* Too big for this round: take it from malloc, and make the buffer large
-   * enough next time so that the steady state allocates nothing. */
-  if (a->nspill == a->spillcap) {
-    size_t cap = a->spillcap ? a->spillcap * 2 : 8;
-    void **v = realloc(a->spill, cap * sizeof *v);
-    if (!v)
-      return NULL;
-    a->spill = v;
-    a->spillcap = cap;
-  }
-  void *p = malloc(size ? size : 1);
-  if (!p)
-    return NULL;
-  a->spill[a->nspill++] = p;
-  if (a->want < at + size)
-    a->want = at + size;
-  return p;
-}
-
-static void arena_free(void *data, void *ptr) {
-  /* Everything is released at once by cord__arena_reset(). */
-  (void)data;
-  (void)ptr;
-}
-
-void cord__arena_init(cord__arena_t *a) {
-  memset(a, 0, sizeof *a);
-  a->pbc.alloc = arena_alloc;
-  a->pbc.free = arena_free;
-  a->pbc.allocator_data = a;
-}
-
-void cord__arena_reset(cord__arena_t *a) {
-  for (size_t i = 0; i < a->nspill; i++)
-    free(a->spill[i]);
-  a->nspill = 0;
-  a->used = 0;
-  if (a->want > a->cap) {
-    uint8_t *p = malloc(a->want);
-    if (p) {
-      free(a->p);
-      a->p = p;
-      a->cap = a->want;
-    }
-  }
-  a->want = 0;
-}
-
-int cord__arena_reserve(cord__arena_t *a, size_t n) {
-  if (a->cap - a->used >= n)
-    return 0;
-  if (a->used == 0) {
-    uint8_t *p = malloc(n);
-    if (!p)
-      return -ENOMEM;
-    free(a->p);
-    a->p = p;
-    a->cap = n;
-  } else if (a->want < a->used + n) {
-    a->want = a->used + n;
-  }
-  return 0;
-}
-
-void cord__arena_free(cord__arena_t *a) {
-  cord__arena_reset(a);
-  free(a->p);
-  free(a->spill);
-  cord__arena_init(a);
 }

@@ -1,0 +1,141 @@
+/* node.c: the core's Node.js json binding: one JSON text per line, internal NODE_ messages, handles refused (spec section 13). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "core.h"
+
+size_t cord__node_line_len(const uint8_t *p, size_t avail) {
+  const uint8_t *nl = avail ? memchr(p, '\n', avail) : NULL;
+  return nl ? (size_t)(nl - p) + 1 : 0;
+}
+
+/* Node.js ends the process on a line that is empty, not JSON, or split by
+ * a raw newline, and never delivers NODE_ internal messages as messages
+ * (spec NODE-4, NODE-7). */
+int cord__node_check_json(const char *text, size_t len) {
+  json_error_t jerr;
+  json_t *v;
+  int r = 0;
+  if (len == 0 || memchr(text, '\n', len))
+    return CORD_ENODE;
+  v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  if (!v)
+    return CORD_ENODE;
+  if (json_is_object(v)) {
+    json_t *cmd = json_object_get(v, "cmd");
+    if (json_is_string(cmd) && json_string_length(cmd) > 5 && strncmp(json_string_value(cmd), "NODE_", 5) == 0)
+      r = CORD_ENODE;
+  }
+  json_decref(v);
+  return r;
+}
+
+/* Queues one line: the text and its newline, within the queue's bound. */
+static int queue_line(cord__core_t *k, const void *text, size_t len, bool forced) {
+  uint8_t *w;
+  if (!forced && cord__txq_len(&k->tx) && cord__txq_len(&k->tx) + len + 1 > k->cfg.queue_limit)
+    return -ENOBUFS;
+  if (cord__txq_reserve(&k->tx, len + 1, &w) < 0)
+    return -ENOMEM;
+  memcpy(w, text, len);
+  w[len] = '\n';
+  cord__txq_commit(&k->tx, len + 1);
+  return 0;
+}
+
+int cord__node_send(cord__core_t *k, const cord_msg_t *m) {
+  int r;
+  if (m->payload != CORD_PAYLOAD_JSON || m->nfds)
+    return CORD_ENODE; /* spec NODE-9 */
+  if ((r = cord__core_check_msg(k, m)) < 0 || (r = cord__node_check_json(m->data, m->len)) < 0 ||
+      (r = queue_line(k, m->data, m->len, false)) < 0)
+    return r;
+  return cord__core_after_queue(k);
+}
+
+/* Whether a line is one of Node's internal messages, and if so whether it
+ * is a NODE_HANDLE. */
+static bool internal(const uint8_t *b, size_t len, bool *handle) {
+  *handle = false;
+  if (len <= 5 || !memmem(b, len, "\"NODE_", 6))
+    return false;
+  json_error_t jerr;
+  json_t *v = json_loadb((const char *)b, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+  json_t *cmd = json_is_object(v) ? json_object_get(v, "cmd") : NULL;
+  const char *s = json_is_string(cmd) ? json_string_value(cmd) : NULL;
+  bool yes = s && json_string_length(cmd) > 5 && strncmp(s, "NODE_", 5) == 0;
+  *handle = yes && strcmp(s, "NODE_HANDLE") == 0;
+  json_decref(v);
+  return yes;
+}
+
+static int line_error(cord__core_t *k, cord_event_t *ev, int code) {
+  ev->type = CORD_EV_ERROR;
+  ev->error = code;
+  ev->detail = k->detail;
+  return 1;
+}
+
+/* One line is one message (spec NODE-5 to NODE-8). Returns 1 with an
+ * event, 0 after a line without one, -EAGAIN when more bytes are needed. */
+int cord__node_next(cord__core_t *k, cord_event_t *ev) {
+  size_t avail = cord__rxq_len(&k->rx);
+  const uint8_t *b = k->rx.p + k->rx.head;
+  size_t whole = cord__node_line_len(b, avail), len;
+  bool handle;
+
+  if (k->skipping) {
+    /* The rest of a line already reported too long. */
+    cord__rxq_consume(&k->rx, whole ? whole : avail);
+    if (!whole)
+      return -EAGAIN;
+    k->skipping = false;
+    return 0;
+  }
+  if (!whole) {
+    if (avail <= k->cfg.max_frame)
+      return -EAGAIN;
+    /* Spec NODE-6: Node.js cannot be told a limit; drop the line. */
+    k->skipping = true;
+    cord__rxq_consume(&k->rx, avail);
+    cord__core_set_detail(k, "a line longer than max_frame %u was discarded", k->cfg.max_frame);
+    return line_error(k, ev, CORD_EFRAMESIZE);
+  }
+  len = whole - 1;
+  if (k->cfg.trace)
+    k->cfg.trace(k->cfg.trace_arg, 0, b, whole);
+  cord__rxq_close_fds(&k->rx); /* this binding accepts no handles (spec NODE-8) */
+  if (len > k->cfg.max_frame) {
+    cord__rxq_consume(&k->rx, whole);
+    cord__core_set_detail(k, "a line of %zu bytes exceeds max_frame %u and was discarded", len, k->cfg.max_frame);
+    return line_error(k, ev, CORD_EFRAMESIZE);
+  }
+  if (len == 0 || (len == 1 && b[0] == '\r')) {
+    cord__rxq_consume(&k->rx, whole);
+    cord__core_set_detail(k, "an empty line was discarded");
+    return line_error(k, ev, CORD_ENODE);
+  }
+  if (internal(b, len, &handle)) {
+    cord__rxq_consume(&k->rx, whole);
+    if (handle && k->out == CORD__OUT_OPEN) {
+      static const char nack[] = "{\"cmd\":\"NODE_HANDLE_NACK\"}";
+      /* Node.js withholds every later message until this answer comes,
+       * and sends no other handle meanwhile: a peer that sends handles
+       * faster than it reads the answers is not Node.js. */
+      if (queue_line(k, nack, sizeof nack - 1, false) < 0)
+        cord__core_fail(k, CORD_EPROTOCOL, false, "NODE_HANDLE messages arrive faster than their answers are read");
+    }
+    return 0;
+  }
+  ev->type = CORD_EV_MESSAGE;
+  ev->payload = CORD_PAYLOAD_JSON;
+  ev->data = b;
+  ev->len = len;
+  k->rx.pinned = true; /* the event points into the buffer */
+  cord__rxq_consume(&k->rx, whole);
+  return 1;
+}
