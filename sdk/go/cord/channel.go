@@ -61,10 +61,10 @@ type Config struct {
 	OnError func(error)
 }
 
-// ErrInvalid is wrapped by the errors of sends refused because of what
-// they carry: text that is not JSON (MSG-3, NODE-4), a status code that may
-// not go on the wire (ERR-2), a Node.js line with a newline or an internal
-// command (NODE-4, NODE-7).
+// ErrInvalid is wrapped by the errors of calls refused because of what
+// they were given: a bad Config, text that is not JSON (MSG-3), a type
+// name that is not fully qualified, a status code that may not go on the
+// wire (ERR-2), a file that cannot be passed.
 var ErrInvalid = errors.New("cord: invalid argument")
 
 // Peer describes the parent, from its Hello.
@@ -96,19 +96,19 @@ type Channel struct {
 
 	mu        sync.Mutex
 	nextID    uint64
-	calls     map[uint64]*call     // this side's outstanding requests
-	nextNonce uint64               // last Ping nonce used
+	calls     map[uint64]*call      // this side's outstanding requests
+	nextNonce uint64                // last Ping nonce used
 	pings     map[uint64]chan error // Pings waiting for their Pong
-	requests  map[uint64]*Message  // the parent's requests not yet answered
-	goodbye   bool                 // this side's Goodbye is sent (or being sent)
-	peerEnded bool                 // the parent's direction has ended
-	endErr    error                // io.EOF, or the fatal *Error, once peerEnded
-	fatal     *Error               // the fatal error that ended the channel
+	requests  map[uint64]*Message   // the parent's requests not yet answered
+	goodbye   bool                  // this side's Goodbye is sent (or being sent)
+	peerEnded bool                  // the parent's direction has ended
+	endErr    error                 // io.EOF, or the fatal *Error, once peerEnded
+	fatal     *Error                // the fatal error that ended the channel
 
-	inbox     chan *Message  // received messages, closed when the parent's direction ends
-	closing   chan struct{}  // closed when Close starts
-	peerDone  chan struct{}  // closed when the parent's direction ends
-	readDone  chan struct{}  // closed when the reading goroutine has returned
+	inbox     chan *Message // received messages, closed when the parent's direction ends
+	closing   chan struct{} // closed when Close starts
+	peerDone  chan struct{} // closed when the parent's direction ends
+	readDone  chan struct{} // closed when the reading goroutine has returned
 	closeOnce sync.Once
 	closeErr  error
 }

@@ -29,14 +29,15 @@ const (
 	Timeout         Code = 1008 // the peer did not answer in time
 	Cancelled       Code = 1009 // the request was cancelled before it completed
 	Unsupported     Code = 1010 // the receiver does not handle this payload, type or frame
-	Closed          Code = 1011 // the channel ended before the request was answered
+	Closed          Code = 1011 // the channel, or this side's direction, has ended
 	Failed          Code = 1012 // the receiver failed to handle the request
 
 	NoChannel           Code = 2000 // the process was started without a usable channel
 	NodeUnrepresentable Code = 2001 // this cannot be sent on a Node.js json channel
 	IPCCount            Code = 2002 // the stdio option needs exactly one ipc entry (parents only)
 	State               Code = 2003 // the call is not valid in the channel's current state
-	TooBig              Code = 2004 // the message exceeds the peer's max_frame or the local limit
+	TooBig              Code = 2004 // the message exceeds the peer's max_frame or max_fds, or a local limit
+	BuildMismatch       Code = 2005 // the program and the SDK's library were compiled with different options (C SDKs only)
 )
 
 // codeInfo is one row of the error table.
@@ -66,6 +67,7 @@ var table = map[Code]codeInfo{
 	IPCCount:            {"IPC_COUNT", false},
 	State:               {"STATE", false},
 	TooBig:              {"TOO_BIG", false},
+	BuildMismatch:       {"BUILD_MISMATCH", false},
 }
 
 // String returns the code's name from the table ("CLOSED"), or its range

@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -80,14 +79,14 @@ func internalCommand(text []byte) (string, bool) {
 func (c *Channel) sendLine(text []byte) error {
 	switch {
 	case len(text) == 0:
-		return fmt.Errorf("%w: an empty line cannot go on a Node.js channel (NODE-4)", ErrInvalid)
+		return errorf(NodeUnrepresentable, "an empty line cannot go on a Node.js channel (NODE-4)")
 	case bytes.IndexByte(text, '\n') >= 0:
-		return fmt.Errorf("%w: a JSON text with a raw newline cannot go on a Node.js channel (NODE-4)", ErrInvalid)
+		return errorf(NodeUnrepresentable, "a JSON text with a raw newline cannot go on a Node.js channel (NODE-4)")
 	case !validJSON(text):
-		return fmt.Errorf("%w: the text is not JSON (NODE-4)", ErrInvalid)
+		return errorf(NodeUnrepresentable, "the text is not JSON (NODE-4)")
 	}
 	if _, internal := internalCommand(text); internal {
-		return fmt.Errorf("%w: a cmd starting with NODE_ is internal to Node.js (NODE-7)", ErrInvalid)
+		return errorf(NodeUnrepresentable, "a cmd starting with NODE_ is internal to Node.js (NODE-7)")
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
