@@ -59,6 +59,10 @@ type Config struct {
 	// Node.js line too long, a Node.js line that is not JSON. It is called
 	// from the channel's reading goroutine and must not block for long.
 	OnError func(error)
+
+	// inboxFull, for tests, is called when the reader waits for room in
+	// the inbox.
+	inboxFull func()
 }
 
 // ErrInvalid is wrapped by the errors of calls refused because of what
@@ -408,12 +412,26 @@ func (c *Channel) onMessage(m *cordpb.Message) *Error {
 		c.requests[m.Id] = msg
 		c.mu.Unlock()
 	}
+	c.deliver(msg)
+	return nil
+}
+
+// deliver puts a message in the inbox, waiting while it is full: the
+// channel then reads nothing more, so the socket holds the parent back.
+func (c *Channel) deliver(msg *Message) {
+	select {
+	case c.inbox <- msg:
+		return
+	default:
+	}
+	if c.cfg.inboxFull != nil {
+		c.cfg.inboxFull()
+	}
 	select {
 	case c.inbox <- msg:
 	case <-c.closing:
 		msg.closeFiles()
 	}
-	return nil
 }
 
 // onReply hands a reply to the request that waits for it (REQ-5).

@@ -45,11 +45,7 @@ func (c *Channel) nodeLoop() {
 			}
 			continue
 		}
-		msg := &Message{Payload: JSON(string(line))}
-		select {
-		case c.inbox <- msg:
-		case <-c.closing:
-		}
+		c.deliver(&Message{Payload: JSON(string(line))})
 	}
 }
 

@@ -233,7 +233,7 @@ func (rd *reader) line(limit int) ([]byte, error) {
 			text := rd.buf[rd.r:end]
 			rd.scanned = 0
 			rd.consume(end + 1 - rd.r)
-			if rd.skip {
+			if rd.skip || len(text) > limit {
 				rd.skip = false
 				return nil, errLineTooLong{limit}
 			}
