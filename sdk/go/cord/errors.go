@@ -5,6 +5,7 @@ package cord
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"unicode/utf8"
 )
@@ -178,13 +179,15 @@ const (
 
 // ExitCode maps the error that ended a child's channel (what Recv, Close or
 // Open returned) to the exit status spec END-8 and CHAN-7 ask for: 0 for
-// nil, io.EOF or any non-fatal error, 64 when there was no usable channel,
-// 76 after a fatal protocol error.
+// nil, io.EOF or a non-fatal *Error, 64 when there was no usable channel,
+// 76 after a fatal protocol error, and 1 for any other error.
 func ExitCode(err error) int {
 	var e *Error
 	switch {
-	case !errors.As(err, &e):
+	case err == nil || err == io.EOF:
 		return ExitOK
+	case !errors.As(err, &e):
+		return 1
 	case e.Code == NoChannel:
 		return ExitUsage
 	case e.Fatal():
