@@ -20,6 +20,9 @@ packages=(
   python3                # spec tools and the conformance runner
   python3-protobuf       # decoded views in the conformance runner
   valgrind               # memcheck tests
+  golang-go              # Go 1.19: the Go child SDK (sdk/go), built offline in GOPATH mode
+  golang-google-protobuf-dev  # google.golang.org/protobuf sources, the Go SDK's protobuf runtime
+  protoc-gen-go          # checks that the Go SDK's committed .pb.go files match a fresh generation
 )
 
 missing=()
