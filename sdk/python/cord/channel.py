@@ -239,7 +239,9 @@ class Channel:
             return ()
         if self.binding == "json":
             raise CordError(E.NODE_UNREPRESENTABLE, "descriptors cannot be passed on a Node.js json channel")
-        limit = self.peer.max_fds if self.peer is not None else 0
+        # Before the child's Hello its limit is unknown: the frame waits
+        # for it, and is dropped then if it passes more than the peer takes.
+        limit = self.peer.max_fds if self.peer is not None else 64
         if len(fds) > limit:
             raise CordError(E.TOO_BIG, "%d descriptors exceed the peer's max_fds %d" % (len(fds), limit))
         out = []
@@ -334,13 +336,16 @@ class Channel:
             if self.binding == "json":
                 raise CordError(E.NODE_UNREPRESENTABLE, "a Node.js json channel has no pings")
             self._check_open_for_send()
-            if self.peer_ended or not self.ready:
-                raise CordError(E.CLOSED if self.peer_ended else E.STATE, "cannot ping now")
+            if self.peer_ended:
+                raise CordError(E.CLOSED, "the peer's direction has ended")
             nonce = self.next_nonce
             self.next_nonce += 1
             frame = pb.Frame()
             frame.ping.nonce = nonce
-            self._queue_frame(frame, (), force=True)
+            if self.ready:
+                self._queue_frame(frame, (), force=True)
+            else:
+                self.held.append((frame.SerializeToString(), ()))   # sent after the handshake
             self.pings[nonce] = callback
             return nonce
 
@@ -607,11 +612,17 @@ class Channel:
         self.ready = True
         held, self.held = self.held, []
         for body, fds in held:
-            if len(body) > h.max_frame:
+            if len(body) > h.max_frame or len(fds) > h.max_fds:
+                # Sent before the limits were known, and beyond them
+                # (FRAME-2, FD-1): dropped, and said so.
                 _close_all(fds)
-                continue
-            if len(fds) > h.max_fds:
-                _close_all(fds)
+                early = pb.Frame.FromString(body)
+                err = CordError(E.TOO_BIG, "a message sent before the handshake exceeds the child's limits")
+                callback = self.pending.pop(early.message.id, None) if early.message.id else None
+                if callback is not None:
+                    callback(0, None, [], err)
+                else:
+                    self._push(Error(err, False))
                 continue
             self._queue_bytes(len(body).to_bytes(4, "big") + body, fds, force=True)
 

@@ -412,6 +412,13 @@ class Child(_Handlers):
                 ev.close_fds()
         ch.abort()
 
+    def goodbye(self):
+        """Say Goodbye now (spec END-1) and write it out: nothing more can be
+        sent; replies to our requests still arrive, so keep reading until
+        the parent's direction ends. close() does this when needed."""
+        self._ch.goodbye()
+        self.flush()
+
     def exit(self):
         """close(), then exit the process with `exit_status`."""
         self.close()
