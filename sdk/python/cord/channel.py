@@ -234,6 +234,16 @@ class Channel:
         if self.wq_bytes > self.opt.high_water:
             self.above_high = True
 
+    def _control(self, frame):
+        """Queue a frame the protocol sends on its own (Pong, Error): skipped
+        when our direction has ended, never raising into the reader."""
+        if self.sent_goodbye or self.write_dead or self.closed:
+            return
+        try:
+            self._queue_frame(frame, (), force=True)
+        except CordError:
+            pass
+
     def _dup_fds(self, fds):
         if not fds:
             return ()
@@ -431,7 +441,8 @@ class Channel:
             if value["cmd"] == "NODE_HANDLE":
                 # We accept no handles (spec NODE-8); its descriptor was
                 # closed on arrival.
-                self._queue_bytes(b'{"cmd":"NODE_HANDLE_NACK"}\n', (), force=True)
+                if not (self.sent_goodbye or self.write_dead or self.closed):
+                    self._queue_bytes(b'{"cmd":"NODE_HANDLE_NACK"}\n', (), force=True)
             return
         text = line.decode("utf-8")
         self._push(Message(self, 0, Json(text), []), len(line))
@@ -562,10 +573,9 @@ class Channel:
         if kind == "message":
             self._on_message(frame.message, len(body))
         elif kind == "ping":
-            if not self.sent_goodbye and not self.write_dead:
-                pong = pb.Frame()
-                pong.pong.nonce = frame.ping.nonce
-                self._queue_frame(pong, (), force=True)
+            pong = pb.Frame()
+            pong.pong.nonce = frame.ping.nonce
+            self._control(pong)
         elif kind == "pong":
             callback = self.pings.pop(frame.pong.nonce, None)
             if callback is not None:
@@ -644,11 +654,10 @@ class Channel:
             callback = self.pending.pop(m.reply_to, None)
             if callback is None:
                 _close_all(fds)
-                if not self.sent_goodbye and not self.write_dead:
-                    frame = pb.Frame()
-                    frame.error.code = E.UNKNOWN_REQUEST
-                    frame.error.detail = "reply to unknown request %d" % m.reply_to
-                    self._queue_frame(frame, (), force=True)
+                frame = pb.Frame()
+                frame.error.code = E.UNKNOWN_REQUEST
+                frame.error.detail = "reply to unknown request %d" % m.reply_to
+                self._control(frame)
                 return
             callback(m.status, payload, fds, None)
             return
@@ -712,14 +721,11 @@ class Channel:
         if self.fdq:
             _close_all(fd for fd, _ in self.fdq)
             self.fdq.clear()
-        if send and self.binding == "cord" and not self.sent_goodbye and not self.write_dead and E.sendable(code):
+        if send and self.binding == "cord" and E.sendable(code):
             frame = pb.Frame()
             frame.error.code = code
             frame.error.detail = bound_detail(detail)
-            try:
-                self._queue_frame(frame, (), force=True)
-            except CordError:
-                pass
+            self._control(frame)
         self.sent_goodbye = True
         self.incoming.clear()
         self._fail_outstanding("the channel failed: %s" % self.failed)

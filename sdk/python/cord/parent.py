@@ -110,6 +110,17 @@ class Proc:
         """The fatal CordError that ended the channel, or None."""
         return self._ch.failed
 
+    @property
+    def held_bytes(self):
+        """Bytes of received messages waiting in next_event(); the channel
+        stops reading while this is at the event_limit (spec SEC-2)."""
+        return self._ch.event_bytes
+
+    @property
+    def queued_bytes(self):
+        """Bytes waiting in the send queue (spec FLOW-4)."""
+        return self._ch.wq_bytes
+
     # ---- talking to the child ---------------------------------------------------
 
     def _kick(self):

@@ -49,6 +49,7 @@ def start(test, argv, **options):
                 proc.kill()
             except ProcessLookupError:
                 pass
-        proc.wait(LIMIT)
+        while proc.next_event(LIMIT) is not None:   # up to and including Exit
+            pass
     test.addCleanup(finish)
     return proc
