@@ -826,6 +826,26 @@ class Channel:
             pass
 
 
+class Endpoint:
+    """What a Child, an AsyncChild and a Proc show of their channel."""
+
+    @property
+    def binding(self):
+        """"cord", or "json" for Node.js's json channel (spec section 13)."""
+        return self._ch.binding
+
+    @property
+    def peer(self):
+        """The peer's Hello (a cord_pb2.Hello) once received; None on the
+        json binding, which has none."""
+        return self._ch.peer
+
+    @property
+    def failed(self):
+        """The fatal CordError that ended the channel, or None."""
+        return self._ch.failed
+
+
 def _is_internal(value):
     """True for a Node.js internal message (spec NODE-7)."""
     if not isinstance(value, dict):

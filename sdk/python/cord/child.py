@@ -11,7 +11,7 @@ import sys
 import time
 
 from . import errors as E
-from .channel import Channel, Options
+from .channel import Channel, Endpoint, Options
 from .errors import CordError
 from .events import Cancel, Closed, Error, Failed, Message
 
@@ -110,7 +110,7 @@ def _outcome(status, payload, fds, error):
     return Reply(status, payload, fds)
 
 
-class _Handlers:
+class _Handlers(Endpoint):
     """The request and message handlers shared by Child and AsyncChild."""
 
     def _init_handlers(self):
@@ -140,9 +140,13 @@ class _Handlers:
         return fn
 
     def _handler_for(self, msg):
+        """The handler of request MSG; None, after answering it UNSUPPORTED
+        (spec MSG-4), when it has none."""
         p = msg.payload
         if p is not None and hasattr(p, "type") and p.type in self._by_type:
             return self._by_type[p.type]
+        if self._default is None:
+            self._answer(msg, error=CordError(E.UNSUPPORTED, "no handler"))
         return self._default
 
     def _answer(self, msg, fn_result=None, error=None):
@@ -185,21 +189,6 @@ class Child(_Handlers):
         self._init_handlers()
 
     # ---- properties ------------------------------------------------------
-
-    @property
-    def binding(self):
-        """"cord", or "json" for a Node.js json channel (spec section 13)."""
-        return self._ch.binding
-
-    @property
-    def peer(self):
-        """The parent's Hello (a cord_pb2.Hello), None on the json binding."""
-        return self._ch.peer
-
-    @property
-    def failed(self):
-        """The fatal CordError that ended the channel, or None."""
-        return self._ch.failed
 
     @property
     def exit_status(self):
@@ -371,9 +360,7 @@ class Child(_Handlers):
         if isinstance(ev, Message):
             if ev.is_request:
                 fn = self._handler_for(ev)
-                if fn is None:
-                    self._answer(ev, error=CordError(E.UNSUPPORTED, "no handler"))
-                else:
+                if fn is not None:
                     try:
                         result = fn(ev)
                     except Exception as e:    # the handler's failure is the request's
@@ -477,9 +464,6 @@ class AsyncChild(_Handlers):
         self._init_handlers()
         self._update()
 
-    binding = Child.binding
-    peer = Child.peer
-    failed = Child.failed
     exit_status = Child.exit_status
 
     def _update(self):
@@ -614,9 +598,7 @@ class AsyncChild(_Handlers):
         if isinstance(ev, Message):
             if ev.is_request:
                 fn = self._handler_for(ev)
-                if fn is None:
-                    self._answer(ev, error=CordError(E.UNSUPPORTED, "no handler"))
-                else:
+                if fn is not None:
                     self._tasks[ev.id] = self._loop.create_task(self._serve(ev, fn))
             elif self._on_message is not None:
                 result = self._on_message(ev)

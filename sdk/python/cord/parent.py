@@ -10,7 +10,7 @@ import threading
 import time
 
 from . import errors as E
-from .channel import Channel, Options
+from .channel import Channel, Endpoint, Options
 from .child import _outcome
 from .errors import CordError
 from .events import Closed, Exit, Failed
@@ -60,7 +60,7 @@ def _stdio(value):
 DEVNULL = -3   # stdin/stdout/stderr: the child's descriptor opens /dev/null
 
 
-class Proc:
+class Proc(Endpoint):
     """A child started by `spawn()`, with its channel. Every method may be
     called from any thread; a thread of the Proc's own reads and writes
     the channel, so the parent always reads while it writes (spec FLOW-1),
@@ -94,21 +94,6 @@ class Proc:
         self._thread.start()
 
     # ---- properties ------------------------------------------------------------
-
-    @property
-    def binding(self):
-        """"cord", or "json" for a child on Node.js's json channel."""
-        return self._ch.binding
-
-    @property
-    def peer(self):
-        """The child's Hello (cord_pb2.Hello) once received, else None."""
-        return self._ch.peer
-
-    @property
-    def failed(self):
-        """The fatal CordError that ended the channel, or None."""
-        return self._ch.failed
 
     @property
     def held_bytes(self):
