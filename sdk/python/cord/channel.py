@@ -553,6 +553,13 @@ class Channel:
             if off and not self.closed:
                 del buf[:off]
                 self.rbase += off
+        # A read ends after the data that carried descriptors, so what is
+        # still queued belongs to the one frame in progress: more than
+        # max_fds can never be claimed (FD-7), and would let a peer make us
+        # hold descriptors without bound (SEC-2).
+        if len(self.fdq) > self.opt.max_fds and not self.failed:
+            self._fail(E.FD_MISMATCH, "%d descriptors wait for one frame; max_fds is %d"
+                       % (len(self.fdq), self.opt.max_fds))
 
     def _on_frame(self, body):
         try:
