@@ -359,6 +359,20 @@ class Channel:
             self.pings[nonce] = callback
             return nonce
 
+    def error(self, code, detail=""):
+        """Queue a non-fatal Error frame (spec ERR-3) with CODE, a code of
+        the protocol or application range that does not end the channel."""
+        if E.is_fatal(code) or not E.sendable(code) or not code:
+            raise ValueError("code %d cannot be sent as a non-fatal error" % code)
+        with self.lock:
+            if self.binding != "cord":
+                raise CordError(E.NODE_UNREPRESENTABLE, "a Node.js json channel has no Error frames")
+            self._check_open_for_send()
+            frame = pb.Frame()
+            frame.error.code = code
+            frame.error.detail = bound_detail(detail)
+            self._queue_frame(frame, (), force=True)
+
     def reply(self, msg, value, status=0, fds=()):
         """Answer the peer's request MSG (see events.Message.reply)."""
         with self.lock:

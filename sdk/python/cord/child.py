@@ -334,17 +334,7 @@ class Child(_Handlers):
     def error(self, code, detail=""):
         """Send a non-fatal Error frame (spec ERR-3), e.g. UNSUPPORTED for a
         one-way message the application does not handle."""
-        from . import cord_pb2 as pb
-        if E.is_fatal(code) or not E.sendable(code):
-            raise ValueError("code %d cannot be sent as a non-fatal error" % code)
-        with self._ch.lock:
-            if self._ch.binding != "cord":
-                raise CordError(E.NODE_UNREPRESENTABLE, "a Node.js json channel has no Error frames")
-            self._ch._check_open_for_send()
-            frame = pb.Frame()
-            frame.error.code = code
-            frame.error.detail = detail
-            self._ch._queue_frame(frame, (), force=True)
+        self._ch.error(code, detail)
         self.flush()
 
     def reply(self, msg, value=None, status=0, fds=()):
@@ -604,6 +594,8 @@ class AsyncChild(_Handlers):
                 result = self._on_message(ev)
                 if inspect.isawaitable(result):
                     self._loop.create_task(result)
+            elif self.binding == "cord" and not self._ch.sent_goodbye:
+                self._ch.error(E.UNSUPPORTED, "no handler for one-way messages")
         elif isinstance(ev, Cancel):
             task = self._tasks.get(ev.message.id)
             if task is not None:

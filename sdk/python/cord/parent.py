@@ -156,6 +156,13 @@ class Proc(Endpoint):
             self._kick()
         return fut
 
+    def error(self, code, detail=""):
+        """Send a non-fatal Error frame (spec ERR-3), e.g. UNSUPPORTED about a
+        one-way message the application does not handle (MSG-4)."""
+        with self._ch.lock:
+            self._ch.error(code, detail)
+            self._kick()
+
     def reply(self, msg, value=None, status=0, fds=()):
         """Same as msg.reply(...); the reply is written at once."""
         with self._ch.lock:

@@ -5,7 +5,7 @@ import unittest
 
 import cord
 from cord import errors as E
-from helpers import LIMIT, SDK, PYTHON, start
+from helpers import LIMIT, SDK, PYTHON, events_until, start
 
 ASYNC_CHILD = os.path.join(SDK, "examples", "readme_async_child.py")
 
@@ -21,6 +21,9 @@ class AsyncChild(unittest.TestCase):
         with self.assertRaises(cord.CordError) as caught:
             slow.result(LIMIT)
         self.assertEqual(caught.exception.code, E.CANCELLED)
+        proc.send({"one": "way"})                       # no handler takes one-way messages
+        errors = [e for e in events_until(proc, cord.Error)]
+        self.assertEqual((errors[-1].error.code, errors[-1].remote), (E.UNSUPPORTED, True))
         self.assertEqual(str(proc.close()), "exit 0")
 
 
