@@ -435,13 +435,13 @@ class Channel:
             raise CordError(E.NODE_UNREPRESENTABLE, "a Node.js json channel carries json payloads only")
         text = payload.text
         if not text or "\n" in text:
-            raise CordError(E.PROTOCOL, "a json line must be non-empty and hold no newline")
+            raise CordError(E.NODE_UNREPRESENTABLE, "a json line must be non-empty and hold no newline")
         try:
             value = json.loads(text)
         except ValueError as e:
-            raise CordError(E.PROTOCOL, "not a JSON text: %s" % e) from None
+            raise CordError(E.NODE_UNREPRESENTABLE, "not a JSON text: %s" % e) from None
         if _is_internal(value):
-            raise CordError(E.PROTOCOL, "messages whose cmd starts with NODE_ belong to Node.js")
+            raise CordError(E.NODE_UNREPRESENTABLE, "messages whose cmd starts with NODE_ belong to Node.js")
         self._queue_bytes(text.encode("utf-8") + b"\n", ())
         return not self.above_high
 

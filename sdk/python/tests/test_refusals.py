@@ -29,10 +29,10 @@ class JsonBinding(unittest.TestCase):
         self.refused(E.NODE_UNREPRESENTABLE, self.proc.send, {"fd": 1}, fds=[0])
 
     def test_lines_node_would_choke_on(self):
-        self.refused(E.PROTOCOL, self.proc.send, cord.Json(""))
-        self.refused(E.PROTOCOL, self.proc.send, cord.Json('{"a":\n1}'))
-        self.refused(E.PROTOCOL, self.proc.send, cord.Json("{not json"))
-        self.refused(E.PROTOCOL, self.proc.send, {"cmd": "NODE_HANDLE"})
+        self.refused(E.NODE_UNREPRESENTABLE, self.proc.send, cord.Json(""))
+        self.refused(E.NODE_UNREPRESENTABLE, self.proc.send, cord.Json('{"a":\n1}'))
+        self.refused(E.NODE_UNREPRESENTABLE, self.proc.send, cord.Json("{not json"))
+        self.refused(E.NODE_UNREPRESENTABLE, self.proc.send, {"cmd": "NODE_HANDLE"})
 
     def test_json_still_flows(self):
         self.proc.send({"cmd": "NODE"})        # five characters: not internal (spec NODE-7)
