@@ -18,7 +18,8 @@ packages=(
   libjansson-dev         # JSON validation on the Node.js binding (parent SDK)
   spin                   # model checker for spec/model
   python3                # spec tools and the conformance runner
-  python3-protobuf       # decoded views in the conformance runner
+  python3-protobuf       # decoded views in the conformance runner; the Python SDK's codec
+  python3-venv           # the Python SDK's pip install into a venv (PEP 668)
   valgrind               # memcheck tests
   golang-go              # Go 1.19: the Go child SDK (sdk/go), built offline in GOPATH mode
   golang-google-protobuf-dev  # google.golang.org/protobuf sources, the Go SDK's protobuf runtime
