@@ -480,9 +480,11 @@ export class CordChannel implements Channel {
       this.ours = 'goodbye';
       this.uncork();
     }
-    this.finishIfDone();
-    if (this.theirs !== 'ended') {
+    if (this.theirs === 'ended') {
+      this.endAndClose();
+    } else {
       // END-1: this direction is over; shut it down and read until the parent's ends.
+      this.uncork();
       this.socket.end();
     }
     await this.socketClosed;

@@ -142,4 +142,6 @@ async function main(): Promise<number> {
   return ch.exitCode;
 }
 
+// Until main() has closed the channel, an exit (the event loop running dry) is a failure, not a quiet 0.
+process.exitCode = 70;
 main().then((code) => { process.exitCode = code; });
