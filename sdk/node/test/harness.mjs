@@ -1,5 +1,6 @@
 // harness.mjs: a raw Cord parent for the tests: starts a child on a socketpair at descriptor 3 and reads and writes frames byte by byte.
 import { spawn } from 'node:child_process';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { create, toBinary, fromBinary } from '@bufbuild/protobuf';
 import { FrameSchema } from '../dist/esm/src/gen/cord_pb.js';
@@ -10,6 +11,10 @@ export const TESTEE = here('../dist/cjs/testee/testee.js');
 export const LIMIT_MS = 30000;
 
 export const HELLO = { magic: 0x44524f43, minVersion: 1, maxVersion: 1, maxFrame: 1 << 20, maxFds: 16, capabilities: 1n, pid: 1, implName: 'test', implVersion: '0' };
+
+// A test that fails leaves its child behind: stop every child once the file's tests are done.
+const started = new Set();
+after(() => { for (const p of started) p.kill('SIGKILL'); });
 
 /** One frame, prefix included. */
 export function frame(body) {
@@ -34,6 +39,8 @@ export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = []
   else if (binding === 'node-json') { e.NODE_CHANNEL_FD = '3'; e.NODE_CHANNEL_SERIALIZATION_MODE = 'json'; }
   Object.assign(e, env);
   const proc = spawn(process.execPath, [...nodeArgs, script], { env: e, stdio: stdio ?? ['ignore', 'pipe', 'pipe', 'pipe'] });
+  started.add(proc);
+  proc.on('exit', () => started.delete(proc));
   let stderr = '';
   proc.stderr.on('data', (d) => { stderr += d; });
   const exit = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
