@@ -24,6 +24,7 @@ export const Code = {
   IPC_COUNT: 2002,
   STATE: 2003,
   TOO_BIG: 2004,
+  BUILD_MISMATCH: 2005,
   /** POSIX ENOBUFS: the send queue is at its bound (spec FLOW-4). */
   ENOBUFS: 105,
 } as const;
