@@ -43,7 +43,9 @@ async function main(): Promise<number> {
       if (m.kind === 'message') count++;
       else if (m.kind === 'request') {
         // A burst in progress delays later requests, so their answers keep their order.
-        work = work.then(() => answer(m));
+        work = work.then(() => answer(m)).catch(() => {
+          // The channel ended while a burst ran: nothing is left to answer.
+        });
       }
     }
     await work;

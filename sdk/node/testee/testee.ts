@@ -113,7 +113,11 @@ async function main(): Promise<number> {
   }
   // Commands run one after another, in the order they arrive (T-3); `hold` and `request` wait without blocking the reader.
   let chain = Promise.resolve();
-  const after = (f: () => Promise<void>) => { chain = chain.then(f); };
+  // A command still running when the channel ends can no longer reply: that is not the testee's failure.
+  const settle = (e: unknown) => {
+    if (!(e instanceof CordError)) process.stderr.write(`cord-node-testee: ${String(e)}\n`);
+  };
+  const after = (f: () => Promise<void>) => { chain = chain.then(f).catch(settle); };
   try {
     for await (const m of ch) {
       if (m.kind === 'notice') continue;
@@ -132,7 +136,7 @@ async function main(): Promise<number> {
       }
       const cmd = commandText(m.payload);
       if (cmd === null) echo(m);
-      else if (cmd.startsWith('hold')) void command(ch, m, cmd, fd);
+      else if (cmd.startsWith('hold')) command(ch, m, cmd, fd).catch(settle);
       else after(() => command(ch, m, cmd, fd));
     }
   } catch (e) {
