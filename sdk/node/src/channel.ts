@@ -48,7 +48,8 @@ export interface IncomingRequest {
   /**
    * Queues the reply. Throws CordError: TOO_BIG when it exceeds the peer's
    * max_frame (nothing is sent and the request stays unanswered, so a smaller
-   * reply, e.g. status FAILED, can follow), STATE when already answered,
+   * reply, e.g. status FAILED, can follow), STATE when already answered or
+   * for a status the wire does not carry (1-999, 2000-9999, spec ERR-2),
    * CLOSED when this side's direction has ended.
    */
   reply(payload?: Payload, options?: ReplyOptions): void;

@@ -298,8 +298,9 @@ export class CordChannel implements Channel {
 
   private reply(id: bigint, payload: Payload, status: number): void {
     if (!this.unanswered.has(id)) throw new CordError(Code.STATE, `request ${id} is already answered`);
-    if (!Number.isInteger(status) || status < 0 || status > 0xffffffff) {
-      throw new CordError(Code.STATE, `status ${status} is not a code`);
+    // ERR-1, ERR-2: on the wire a status is 0, a protocol code, or an application code.
+    if (!Number.isInteger(status) || status < 0 || status > 0x7fffffff || (status > 0 && status < 1000) || (status >= 2000 && status < 10000)) {
+      throw new CordError(Code.STATE, `status ${status} may not be sent (spec ERR-2)`);
     }
     this.queueFrame({ body: { case: 'message', value: { replyTo: id, status, payload: payloadInit(payload) } } });
     this.unanswered.delete(id);

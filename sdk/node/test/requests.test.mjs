@@ -45,3 +45,17 @@ test('REQ-9, REQ-11, PING-5: what the child asks after the parent ended fails CL
   assert.equal(await c.next(), null);
   assert.equal((await c.exit).code, 0);
 });
+
+test('a status the wire does not carry is refused locally (ERR-2); the request can still be answered', async () => {
+  const c = start(TESTEE);
+  await c.handshake();
+  c.write(command(4n, 'fail 2000'));
+  c.write(command(5n, 'fail 10042'));
+  const r4 = await c.next();
+  assert.equal(r4.value.replyTo, 4n);
+  assert.equal(r4.value.status, 1012);
+  const r5 = await c.next();
+  assert.equal(r5.value.status, 10042);
+  c.sock.end();
+  assert.equal((await c.exit).code, 0);
+});

@@ -62,7 +62,12 @@ async function command(ch: Channel, req: IncomingRequest, cmd: string, fd: numbe
       return req.reply(empty, { status: Code.CANCELLED });
     }
     case 'fail':
-      return req.reply(empty, { status: Number(args[0]) });
+      try {
+        return req.reply(empty, { status: Number(args[0]) });
+      } catch {
+        // A code the wire does not carry (ERR-2) is refused by the SDK.
+        return req.reply(empty, { status: Code.FAILED });
+      }
     case 'ping':
       try {
         await ch.ping();
