@@ -86,9 +86,12 @@ export class CordChannel implements Channel {
   private readonly unanswered = new Map<bigint, { abort: AbortController; req: IncomingRequest }>();
   private nextNonce = 1n;
   private readonly pings = new Map<bigint, Outstanding>();
-  private corked = false;
+  private out: Buffer[] = [];
+  private outBytes = 0;
   private closing: Promise<void> | null = null;
   private readonly socketClosed: Promise<void>;
+  /** Why reading is paused: the application has not taken what came, or the parent has not read what this side answered. */
+  private readonly held = new Set<'inbox' | 'output'>();
 
   constructor(private readonly socket: Socket, private readonly opts: CordOptions) {
     this.handshake = new Promise<void>((resolve, reject) => {
@@ -98,7 +101,7 @@ export class CordChannel implements Channel {
     // Nothing waits on the handshake promise when the channel fails after it.
     this.handshake.catch(() => {});
     this.reader = new FrameReader(HELLO_LIMIT, Code.NOT_CORD);
-    this.inbox = new Inbox<Incoming>(() => socket.pause(), () => { if (!this.failure) socket.resume(); });
+    this.inbox = new Inbox<Incoming>(() => this.gate('inbox', true), () => this.gate('inbox', false));
     this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
@@ -121,6 +124,23 @@ export class CordChannel implements Channel {
   }
 
   // ---- reading ------------------------------------------------------------------
+
+  /**
+   * Pauses reading while anything holds it. Frames this side sends in answer
+   * to the parent's (Pong, Error) count against the send queue's bound as
+   * well: past it, this side reads nothing more until the parent has read,
+   * so a parent that sends Pings and never reads costs bounded memory.
+   */
+  private gate(why: 'inbox' | 'output', hold: boolean): void {
+    if (hold) {
+      this.held.add(why);
+      this.socket.pause();
+      if (why === 'output') this.socket.once('drain', () => { if (this.held.has('output')) this.gate('output', false); });
+    } else {
+      this.held.delete(why);
+      if (this.held.size === 0 && !this.failure) this.socket.resume();
+    }
+  }
 
   private onData(chunk: Buffer): void {
     if (this.failure) return;
@@ -350,7 +370,7 @@ export class CordChannel implements Channel {
 
   /** Ends this side's direction once every queued byte is written, then closes the descriptor. */
   private endAndClose(): void {
-    this.uncork();
+    this.flushOut();
     const s = this.socket;
     if (s.destroyed) return;
     if (s.writableFinished) {
@@ -368,21 +388,33 @@ export class CordChannel implements Channel {
 
   // ---- writing ------------------------------------------------------------------
 
+  /**
+   * Queues a frame. The frames of one turn of the event loop are joined and
+   * leave in one write. Past the high-water mark this side stops reading
+   * until the parent has taken what is queued: frames answering the
+   * parent's (Pong, Error) then cost bounded memory however fast the parent
+   * sends Pings without reading.
+   */
   private write(frame: Buffer): void {
-    if (!this.corked) {
-      // Frames queued in one turn of the event loop leave in one system call.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => this.uncork());
-    }
-    this.socket.write(frame);
+    this.out.push(frame);
+    this.outBytes += frame.length;
+    if (this.out.length === 1) process.nextTick(() => this.flushOut());
+    if (this.queued() > this.opts.highWater && !this.held.has('output')) this.gate('output', true);
   }
 
-  private uncork(): void {
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+  /** Hands what is queued to the socket, as one buffer. */
+  private flushOut(): void {
+    if (this.out.length === 0) return;
+    const b = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out, this.outBytes);
+    this.out = [];
+    this.outBytes = 0;
+    if (this.socket.destroyed || this.socket.writableEnded) return;
+    if (this.socket.write(b) && this.held.has('output')) this.gate('output', false);
+  }
+
+  /** Bytes waiting to be written: joined in this turn, or in the socket's buffer. */
+  private queued(): number {
+    return this.outBytes + this.socket.writableLength;
   }
 
   /** Encodes and queues a frame after the checks every send shares. */
@@ -392,11 +424,11 @@ export class CordChannel implements Channel {
     if (buf.length - 4 > this.peer.maxFrame) {
       throw new CordError(Code.TOO_BIG, `frame of ${buf.length - 4} bytes exceeds the parent's max_frame ${this.peer.maxFrame}`);
     }
-    if (this.socket.writableLength + buf.length > this.opts.maxQueue) {
+    if (this.queued() + buf.length > this.opts.maxQueue) {
       throw new CordError(Code.ENOBUFS, `send queue would pass its bound of ${this.opts.maxQueue} bytes`);
     }
     this.write(buf);
-    return this.socket.writableLength < this.opts.highWater;
+    return this.queued() < this.opts.highWater;
   }
 
   send(payload: Payload = empty): boolean {
@@ -440,10 +472,11 @@ export class CordChannel implements Channel {
   }
 
   drain(): Promise<void> {
-    if (this.socket.writableLength < this.opts.highWater || this.socket.destroyed) return Promise.resolve();
+    this.flushOut();
+    if (this.queued() < this.opts.highWater || this.socket.destroyed) return Promise.resolve();
     return new Promise((resolve) => {
       const check = () => {
-        if (this.socket.writableLength < this.opts.highWater || this.socket.destroyed) {
+        if (this.queued() < this.opts.highWater || this.socket.destroyed) {
           this.socket.off('drain', check);
           this.socket.off('close', check);
           resolve();
@@ -455,7 +488,7 @@ export class CordChannel implements Channel {
   }
 
   flush(): Promise<void> {
-    this.uncork();
+    this.flushOut();
     if (this.socket.destroyed || this.socket.writableEnded || this.socket.writableLength === 0) return Promise.resolve();
     // A write completes after every write queued before it.
     return new Promise((resolve) => this.socket.write(EMPTY, () => resolve()));
@@ -479,13 +512,13 @@ export class CordChannel implements Channel {
       }
       this.write(encodeFrame({ body: { case: 'goodbye', value: { reason: Goodbye_Reason.DONE } } }));
       this.ours = 'goodbye';
-      this.uncork();
+      this.flushOut();
     }
     if (this.theirs === 'ended') {
       this.endAndClose();
     } else {
       // END-1: this direction is over; shut it down and read until the parent's ends.
-      this.uncork();
+      this.flushOut();
       this.socket.end();
     }
     await this.socketClosed;

@@ -17,6 +17,8 @@ export interface NodeOptions {
 interface IpcHandle {
   onread: (this: IpcHandle, arrayBuffer?: ArrayBuffer) => void;
   pendingHandle: { close(): void } | null;
+  readStop(): number;
+  readStart(): number;
 }
 
 /** Finds the runtime's channel handle, or null when this Node.js keeps it elsewhere. */
@@ -69,6 +71,8 @@ export class NodeChannel implements Channel {
   private queuedBytes = 0;
   private waiters: (() => void)[] = [];
   private closing: Promise<void> | null = null;
+  /** The runtime's handle this class reads, when it could be taken. */
+  private handle: IpcHandle | null = null;
   private closedDone!: () => void;
   private readonly closed = new Promise<void>((resolve) => { this.closedDone = resolve; });
 
@@ -92,6 +96,7 @@ export class NodeChannel implements Channel {
     process.on('message', replay);
     const state = readState();
     if (handle && state) {
+      this.handle = handle;
       // Node replays what it buffered on the next tick; after that, this class is the only reader.
       process.nextTick(() => process.nextTick(() => process.off('message', replay)));
       // The start of a line Node's parser had read stays the start of the next line.
@@ -119,7 +124,7 @@ export class NodeChannel implements Channel {
     process.removeAllListeners('internalMessage');
     process.on('internalMessage', (m: unknown, h?: { close?(): void }) => {
       h?.close?.();
-      if (isInternal(m) && m.cmd === 'NODE_HANDLE') this.sendValue({ cmd: 'NODE_HANDLE_NACK' });
+      if (isInternal(m) && m.cmd === 'NODE_HANDLE') this.nack();
     });
     process.on('disconnect', () => {
       this.sendClosed = true;
@@ -190,10 +195,28 @@ export class NodeChannel implements Channel {
   private onValue(text: string, value: unknown): void {
     if (isInternal(value)) {
       // NODE-7: never delivered. NODE_HANDLE is refused, other internal messages are ignored.
-      if (value.cmd === 'NODE_HANDLE') this.sendValue({ cmd: 'NODE_HANDLE_NACK' });
+      if (value.cmd === 'NODE_HANDLE') this.nack();
       return;
     }
     this.inbox.push({ kind: 'message', payload: { kind: 'json', text } });
+  }
+
+  /**
+   * Answers a NODE_HANDLE (NODE-8). A parent that sends handles and never
+   * reads the answers fills the send queue; this side then stops reading
+   * until it drains, so the answers cost bounded memory.
+   */
+  private nack(): void {
+    try {
+      this.sendValue({ cmd: 'NODE_HANDLE_NACK' });
+    } catch {
+      return; // The channel is closed: nobody is left to answer.
+    }
+    if (this.queuedBytes > this.opts.highWater && this.handle) {
+      const h = this.handle;
+      h.readStop();
+      void this.drain().then(() => h.readStart());
+    }
   }
 
   private onEnd(): void {
