@@ -106,6 +106,7 @@ export class CordChannel implements Channel {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
+    socket.on('drain', () => { if (this.held.has('output')) this.gate('output', false); });
     // HELLO-1: say Hello at once, without waiting for the parent's.
     this.write(encodeFrame({
       body: {
@@ -135,7 +136,6 @@ export class CordChannel implements Channel {
     if (hold) {
       this.held.add(why);
       this.socket.pause();
-      if (why === 'output') this.socket.once('drain', () => { if (this.held.has('output')) this.gate('output', false); });
     } else {
       this.held.delete(why);
       if (this.held.size === 0 && !this.failure) this.socket.resume();
