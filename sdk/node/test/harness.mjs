@@ -32,7 +32,7 @@ export const command = (id, text) => frame({ case: 'message', value: { id, paylo
  * child of Node's json channel). libuv makes the 'pipe' at index 3 with
  * socketpair(AF_UNIX, SOCK_STREAM), as spec CHAN-1 asks.
  */
-export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = [] } = {}) {
+export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = [], paused = false } = {}) {
   const e = { ...process.env, ...env };
   delete e.CORD_CHANNEL_FD; delete e.NODE_CHANNEL_FD; delete e.NODE_CHANNEL_SERIALIZATION_MODE;
   if (binding === 'cord') e.CORD_CHANNEL_FD = '3';
@@ -41,8 +41,8 @@ export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = []
   const proc = spawn(process.execPath, [...nodeArgs, script], { env: e, stdio: stdio ?? ['ignore', 'pipe', 'pipe', 'pipe'] });
   started.add(proc);
   proc.on('exit', () => started.delete(proc));
-  let stderr = '';
-  proc.stderr.on('data', (d) => { stderr += d; });
+  let stderr = '', stderrWake = null;
+  proc.stderr.on('data', (d) => { stderr += d; stderrWake?.(); });
   const exit = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   const sock = proc.stdio[3];
   const chunks = [];
@@ -51,6 +51,8 @@ export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = []
     sock.on('data', (d) => { buffered = Buffer.concat([buffered, d]); wake?.(); });
     sock.on('end', () => { eof = true; wake?.(); });
     sock.on('error', () => { eof = true; wake?.(); });
+    // A paused parent reads nothing until resume(): the child's writes then fill the socket.
+    if (paused) sock.pause();
   }
   const waitData = () => new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no data within ${LIMIT_MS} ms; stderr: ${stderr}`)), LIMIT_MS);
@@ -60,6 +62,16 @@ export function start(script, { env = {}, binding = 'cord', stdio, nodeArgs = []
     proc, sock, exit, chunks,
     get stderr() { return stderr; },
     write(buf) { sock.write(buf); },
+    resume() { sock.resume(); },
+    /** Resolves once the child's standard error has matched `pattern`. */
+    stderrMatch(pattern) {
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`stderr never matched ${pattern}: ${stderr}`)), LIMIT_MS);
+        const check = () => { if (pattern.test(stderr)) { clearTimeout(t); stderrWake = null; resolve(); } };
+        stderrWake = check;
+        check();
+      });
+    },
     /** The next frame, decoded, or null at end of file. */
     async next() {
       for (;;) {

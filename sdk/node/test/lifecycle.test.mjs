@@ -17,9 +17,13 @@ test('20000 messages sent just before exit all arrive, then the exit status', as
 });
 
 test('a send past the queue\'s bound is refused with ENOBUFS, and what was queued arrives whole', async () => {
-  const c = start(here('fixtures/flood.mjs'));
+  const c = start(here('fixtures/flood.mjs'), { paused: true });
+  c.resume();
   await c.handshake();
-  // The parent does not read until the child has hit the bound and said so.
+  // The parent reads nothing more until the child has hit the bound and said so on standard error.
+  c.sock.pause();
+  await c.stderrMatch(/refused/);
+  c.resume();
   let n = 0, report = null;
   for (let f = await c.next(); f; f = await c.next()) {
     if (f.value.payload.case === 'raw') assert.equal(f.value.payload.value.length, 1000, `message ${++n}`);
