@@ -31,10 +31,15 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
-# Node.js is a real peer of the json binding; any node on PATH (v18 or
-# later) will do, otherwise Debian's package provides one.
+# Node.js is a real peer of the json binding and runs the Node.js SDK; any
+# node on PATH (v18 or later) will do, otherwise Debian's package provides
+# one. npm installs the Node.js SDK's packages from its lockfile (npm ci);
+# Debian packages it apart from nodejs, other builds of node bring their own.
 if ! command -v node >/dev/null 2>&1; then
   missing+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
 fi
 
 if ((${#missing[@]})); then
