@@ -6,6 +6,16 @@
 extern "C" {
 #endif
 
+/* Marks what a shared build of an SDK exports; everything else in it is
+ * hidden (its sources are compiled with -fvisibility=hidden). */
+#ifndef CORD_EXTERN
+#if defined(__GNUC__)
+#define CORD_EXTERN __attribute__((visibility("default")))
+#else
+#define CORD_EXTERN
+#endif
+#endif
+
 /*
  * Every Cord function that can fail returns 0 (or a count) on success and a
  * negative code on failure. Codes 1..999 are POSIX errno values, returned
@@ -54,19 +64,19 @@ enum cord_errno {
  * C library's message; unknown codes give a message naming their range.
  * The string is static and never freed. Thread-safe.
  */
-const char *cord_strerror(int err);
+CORD_EXTERN const char *cord_strerror(int err);
 
 /*
  * cord_err_name: the constant's name without the CORD_ prefix ("EPROTOCOL",
  * "ENOENT"), or "UNKNOWN" for a code in no table. Thread-safe.
  */
-const char *cord_err_name(int err);
+CORD_EXTERN const char *cord_err_name(int err);
 
 /*
  * cord_err_is_fatal: 1 if the code ends a channel (spec section 11), else 0.
  * Application codes and unknown protocol codes are not fatal (spec ERR-2).
  */
-int cord_err_is_fatal(int err);
+CORD_EXTERN int cord_err_is_fatal(int err);
 
 /*
  * cord_preview: writes into out (capacity outlen, always NUL-terminated if
@@ -75,7 +85,7 @@ int cord_err_is_fatal(int err);
  * length of the preview that fits. 131 bytes always suffice.
  */
 #define CORD_PREVIEW_MAX 131
-int cord_preview(const void *buf, unsigned long len, char *out, unsigned long outlen);
+CORD_EXTERN int cord_preview(const void *buf, unsigned long len, char *out, unsigned long outlen);
 
 #ifdef __cplusplus
 }

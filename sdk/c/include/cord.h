@@ -397,7 +397,7 @@ struct cord_proc_s {
  *   int err = cord_spawn(&c, "./worker", args, NULL);
  *   if (err < 0) fprintf(stderr, "%s\n", cord_spawn_error());
  */
-int cord_spawn(cord_proc_t *c, const char *module, const char *const *args,
+CORD_EXTERN int cord_spawn(cord_proc_t *c, const char *module, const char *const *args,
                const cord_options_t *opts);
 
 /*
@@ -419,12 +419,12 @@ int cord_spawn(cord_proc_t *c, const char *module, const char *const *args,
  *   socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
  *   cord_attach(&c, sv[0], NULL);   // sv[1] is the child's end
  */
-int cord_attach(cord_proc_t *c, int fd, const cord_options_t *opts);
+CORD_EXTERN int cord_attach(cord_proc_t *c, int fd, const cord_options_t *opts);
 
 /* cord_spawn_error: the sentence describing the last cord_spawn() failure
  * of the calling thread ("" if none). Valid until that thread's next
  * cord_spawn(). */
-const char *cord_spawn_error(void);
+CORD_EXTERN const char *cord_spawn_error(void);
 
 /*
  * cord_step: does whatever work is ready without blocking (writes queued
@@ -444,14 +444,14 @@ const char *cord_spawn_error(void);
  *   while (cord_step(&c, &ev) == 1)
  *     handle(&ev);
  */
-int cord_step(cord_proc_t *c, cord_event_t *ev);
+CORD_EXTERN int cord_step(cord_proc_t *c, cord_event_t *ev);
 
 /*
  * cord_wait: as cord_step(), but blocks until an event arrives or
  * timeout_ms elapses (-1: no limit). Returns 1 with *ev, -ETIMEDOUT, or 0
  * once CORD_EV_CLOSE has been returned. For small programs and tests.
  */
-int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
+CORD_EXTERN int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
 
 /*
  * cord_send: queues a one-way message (spec section 5).
@@ -467,16 +467,16 @@ int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
  * internal message). The child SDK returns the same codes for the same
  * misuse.
  */
-int cord_send(cord_proc_t *c, const cord_msg_t *m);
+CORD_EXTERN int cord_send(cord_proc_t *c, const cord_msg_t *m);
 
 /* cord_send_json: cord_send() of one JSON text, NUL-terminated. */
-int cord_send_json(cord_proc_t *c, const char *json);
+CORD_EXTERN int cord_send_json(cord_proc_t *c, const char *json);
 
 /*
  * cord_send_pbc: cord_send() of a protobuf-c message as a typed payload;
  * its type name is taken from its descriptor.
  */
-int cord_send_pbc(cord_proc_t *c, const ProtobufCMessage *msg);
+CORD_EXTERN int cord_send_pbc(cord_proc_t *c, const ProtobufCMessage *msg);
 
 /*
  * cord_request: queues a request (spec section 6) and stores its id in *id.
@@ -485,7 +485,7 @@ int cord_send_pbc(cord_proc_t *c, const ProtobufCMessage *msg);
  * ended, since no reply could come (spec REQ-11); the json binding refuses
  * requests (CORD_ENODE).
  */
-int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id);
+CORD_EXTERN int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id);
 
 /*
  * cord_reply: answers the child's request `id` with `status` (0: success)
@@ -495,7 +495,7 @@ int cord_request(cord_proc_t *c, const cord_msg_t *m, uint64_t *id);
  * 1999) or an application code (10000 and up); any other gives -EINVAL
  * (spec ERR-1, ERR-2). Otherwise returns as cord_send().
  */
-int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
+CORD_EXTERN int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m);
 
 /*
  * cord_cancel: asks the child to abandon the parent's request `id` (spec
@@ -503,12 +503,12 @@ int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const cord_msg_t *m
  * with status CANCELLED (1009) or the normal result. CORD_ESTATE if `id`
  * is not outstanding.
  */
-int cord_cancel(cord_proc_t *c, uint64_t id);
+CORD_EXTERN int cord_cancel(cord_proc_t *c, uint64_t id);
 
 /* cord_ping: sends a Ping; the child's Pong comes as CORD_EV_PONG with the
  * same nonce, which is stored in *nonce if not NULL. CORD_ECLOSED once the
  * child's direction has ended (spec PING-5). */
-int cord_ping(cord_proc_t *c, uint64_t *nonce);
+CORD_EXTERN int cord_ping(cord_proc_t *c, uint64_t *nonce);
 
 /*
  * cord_disconnect: ends the parent's direction of the channel (Node's
@@ -519,7 +519,7 @@ int cord_ping(cord_proc_t *c, uint64_t *nonce);
  * binding the socket is simply shut down. CORD_ECLOSED if already
  * disconnected.
  */
-int cord_disconnect(cord_proc_t *c);
+CORD_EXTERN int cord_disconnect(cord_proc_t *c);
 
 /*
  * cord_stop: stops the child as spec END-9 says: cord_disconnect(), then
@@ -527,11 +527,11 @@ int cord_disconnect(cord_proc_t *c);
  * only if the child is still running. The events come as usual, ending
  * with CORD_EV_CLOSE.
  */
-int cord_stop(cord_proc_t *c);
+CORD_EXTERN int cord_stop(cord_proc_t *c);
 
 /* cord_kill: sends `sig` to the child (Node's kill()); -ESRCH once it has
  * been reaped. The exit comes as CORD_EV_EXIT. */
-int cord_kill(cord_proc_t *c, int sig);
+CORD_EXTERN int cord_kill(cord_proc_t *c, int sig);
 
 /*
  * cord_flush: writes the send queue, blocking up to timeout_ms (-1: no
@@ -539,28 +539,28 @@ int cord_kill(cord_proc_t *c, int sig);
  * later cord_step() calls return. Returns 0 when the queue is empty,
  * -ETIMEDOUT, or CORD_ECLOSED if the child's end closed first.
  */
-int cord_flush(cord_proc_t *c, int timeout_ms);
+CORD_EXTERN int cord_flush(cord_proc_t *c, int timeout_ms);
 
 /*
  * cord_fds: the descriptors to poll for the child, and the events to ask
  * for (POLLIN, plus POLLOUT on the channel while the queue is not empty).
  * Fills up to `max` entries of fds and events; returns how many.
  */
-int cord_fds(const cord_proc_t *c, int *fds, short *events, int max);
+CORD_EXTERN int cord_fds(const cord_proc_t *c, int *fds, short *events, int max);
 
 /* cord_timeout: milliseconds until the child's next timer (a handshake
  * timeout, the `timeout` option, a cord_stop() step), or -1 if none. */
-int cord_timeout(const cord_proc_t *c);
+CORD_EXTERN int cord_timeout(const cord_proc_t *c);
 
 /* cord_stdio_fd: the parent's end of the pipe at the child's descriptor
  * `child_fd` (0 for its input), or -1 if that descriptor is not a pipe. The
  * SDK owns it; the caller may write to descriptor 0's pipe, and close it
  * with cord_close_stdin(). */
-int cord_stdio_fd(const cord_proc_t *c, int child_fd);
+CORD_EXTERN int cord_stdio_fd(const cord_proc_t *c, int child_fd);
 
 /* cord_close_stdin: closes the parent's end of the child's input pipe, so
  * the child reads end of file. */
-int cord_close_stdin(cord_proc_t *c);
+CORD_EXTERN int cord_close_stdin(cord_proc_t *c);
 
 /*
  * cord_proc_close: releases everything the SDK holds for the child. A
@@ -569,7 +569,7 @@ int cord_close_stdin(cord_proc_t *c);
  * Descriptors handed over by events stay the caller's. The struct may be
  * reused afterwards.
  */
-void cord_proc_close(cord_proc_t *c);
+CORD_EXTERN void cord_proc_close(cord_proc_t *c);
 
 /*
  * The names of version 1.0, kept so that programs written for it still
@@ -577,7 +577,7 @@ void cord_proc_close(cord_proc_t *c);
  * close to the child SDK's names, for a process that is not a child SDK.
  */
 typedef cord_proc_t cord_child_t __attribute__((deprecated("renamed cord_proc_t")));
-__attribute__((deprecated("renamed cord_proc_close"))) void cord_child_close(cord_proc_t *c);
+CORD_EXTERN __attribute__((deprecated("renamed cord_proc_close"))) void cord_child_close(cord_proc_t *c);
 
 /*
  * cord_replace_allocator: makes every allocation of the SDK go through the
@@ -594,10 +594,10 @@ typedef void *(*cord_malloc_fn)(size_t size);
 typedef void *(*cord_realloc_fn)(void *ptr, size_t size);
 typedef void *(*cord_calloc_fn)(size_t count, size_t size);
 typedef void (*cord_free_fn)(void *ptr);
-int cord_replace_allocator(cord_malloc_fn m, cord_realloc_fn r, cord_calloc_fn c, cord_free_fn f);
+CORD_EXTERN int cord_replace_allocator(cord_malloc_fn m, cord_realloc_fn r, cord_calloc_fn c, cord_free_fn f);
 
 /* cord_event_name: "MESSAGE", "EXIT", ... for an event type. */
-const char *cord_event_name(cord_event_type_t type);
+CORD_EXTERN const char *cord_event_name(cord_event_type_t type);
 
 /*
  * cord_event_unpack: decodes a CORD_PAYLOAD_TYPED payload of an event with
@@ -605,7 +605,7 @@ const char *cord_event_name(cord_event_type_t type);
  * (free it with protobuf_c_message_free_unpacked(msg, NULL)), or NULL if
  * the event holds another type or the bytes do not decode.
  */
-ProtobufCMessage *cord_event_unpack(const cord_event_t *ev, const ProtobufCMessageDescriptor *desc);
+CORD_EXTERN ProtobufCMessage *cord_event_unpack(const cord_event_t *ev, const ProtobufCMessageDescriptor *desc);
 
 /*
  * cord_frame_describe: writes into out (capacity outlen, NUL-terminated) a
@@ -614,7 +614,7 @@ ProtobufCMessage *cord_event_unpack(const cord_event_t *ev, const ProtobufCMessa
  * line; strings and bytes longer than 64 bytes are cut and marked.
  * Returns the length written, or CORD_EPROTOCOL if the bytes do not decode.
  */
-int cord_frame_describe(const void *body, size_t len, char *out, size_t outlen);
+CORD_EXTERN int cord_frame_describe(const void *body, size_t len, char *out, size_t outlen);
 
 /* ---------------------------------------------------------------------------
  * The loop: many children, one epoll
@@ -630,13 +630,13 @@ struct cord_loop_s {
 };
 
 /* cord_loop_init: prepares an empty loop. Returns 0 or a negative code. */
-int cord_loop_init(cord_loop_t *loop);
+CORD_EXTERN int cord_loop_init(cord_loop_t *loop);
 
 /*
  * cord_loop_add: watches a spawned child in the loop until
  * cord_proc_close(), which removes it. A child belongs to one loop at most.
  */
-int cord_loop_add(cord_loop_t *loop, cord_proc_t *c);
+CORD_EXTERN int cord_loop_add(cord_loop_t *loop, cord_proc_t *c);
 
 /*
  * cord_loop_wait: writes every child's queue, then waits up to timeout_ms
@@ -652,11 +652,11 @@ int cord_loop_add(cord_loop_t *loop, cord_proc_t *c);
  *   for (int i = 0; i < n; i++)
  *     while (cord_step(ready[i], &ev) == 1) handle(ready[i], &ev);
  */
-int cord_loop_wait(cord_loop_t *loop, cord_proc_t **ready, int max, int timeout_ms);
+CORD_EXTERN int cord_loop_wait(cord_loop_t *loop, cord_proc_t **ready, int max, int timeout_ms);
 
 /* cord_loop_close: releases the loop. Its children must have been closed
  * first (cord_proc_close() removes them). */
-void cord_loop_close(cord_loop_t *loop);
+CORD_EXTERN void cord_loop_close(cord_loop_t *loop);
 
 #ifdef __cplusplus
 }

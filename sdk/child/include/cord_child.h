@@ -380,6 +380,19 @@ int cord_chan_request(cord_chan_t *ch, const cord_chan_out_t *out, uint64_t *id)
 int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out);
 
 /*
+ * cord_chan_echo: gives a received message back: a request is answered with
+ * its own payload (the same kind, type and bytes), a one-way message is
+ * sent back as one. Descriptors that came with it are closed: an echo has
+ * no use for them. Other events (cancels, pongs, replies...) are left
+ * alone. Returns 0, or as cord_chan_reply() and cord_chan_send().
+ *
+ * Example usage:
+ *   while (cord_chan_recv(&ch, &m) > 0)
+ *     cord_chan_echo(&ch, &m);
+ */
+int cord_chan_echo(cord_chan_t *ch, const cord_chan_msg_t *m);
+
+/*
  * cord_chan_cancel: asks the parent to abandon the child's own request
  * `id` [REQ-6]. The request stays outstanding: its reply still comes, as a
  * CORD_CHAN_EV_MESSAGE with reply_to == id (status 1009, CANCELLED, or the

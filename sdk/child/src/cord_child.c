@@ -634,6 +634,19 @@ int cord_chan_reply(cord_chan_t *ch, uint64_t id, const cord_chan_out_t *out) {
   return r;
 }
 
+int cord_chan_echo(cord_chan_t *ch, const cord_chan_msg_t *m) {
+  cord_chan_out_t o = {.payload = m->payload,
+                       .type_name = (const char *)m->type_name.ptr,
+                       .type_name_len = m->type_name.len,
+                       .data = m->data.ptr,
+                       .len = m->data.len};
+  for (unsigned i = 0; i < m->nfds; i++)
+    close(m->fds[i]);
+  if (m->type != CORD_CHAN_EV_MESSAGE || m->reply_to)
+    return 0;
+  return m->id ? cord_chan_reply(ch, m->id, &o) : cord_chan_send(ch, &o);
+}
+
 int cord_chan_cancel(cord_chan_t *ch, uint64_t id) {
   /* [REQ-6] only an outstanding request; it stays outstanding. */
   if (!id || !slot(ch->out, CORD_CHILD_OUT_REQS, id))

@@ -9,7 +9,7 @@ trap 'rm -rf "$scratch"' EXIT
 cmake --install "$build" --prefix "$scratch/prefix" >/dev/null
 export PKG_CONFIG_PATH="$scratch/prefix/lib/pkgconfig"
 for f in cord_child.h cord_child_config.h cord_errors.h cord.pb.h; do
-  [ -f "$scratch/prefix/include/cord-child/$f" ] || { echo "not installed: include/cord-child/$f"; exit 1; }
+  [ -f "$scratch/prefix/include/cord/$f" ] || { echo "not installed: include/cord/$f"; exit 1; }
 done
 [ -f "$scratch/prefix/lib/libcord-child.a" ] || { echo "not installed: lib/libcord-child.a"; exit 1; }
 cc -std=c11 -Wall -Werror -o "$scratch/echo" "$source" $(pkg-config --cflags --libs cord-child)

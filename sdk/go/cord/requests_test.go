@@ -195,7 +195,12 @@ func TestCloseAnswersUnansweredRequests(t *testing.T) {
 	p, c := open(t, Config{})
 	p.message(&cordpb.Message{Id: 8})
 	p.message(&cordpb.Message{Id: 6})
+	// Both are taken before Close, so both are unanswered when it runs
+	// (the reader might otherwise still be reading the second).
 	held := recvMsg(t, c)
+	if second := recvMsg(t, c); second.ID() != 6 {
+		t.Fatalf("second request %d", second.ID())
+	}
 	p.goodbye()
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
