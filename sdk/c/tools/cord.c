@@ -18,7 +18,8 @@ static const char usage[] =
     "cord run starts PROGRAM as a Cord child and talks to it: every line typed\n"
     "on standard input is sent to it as one JSON message, and everything it\n"
     "sends is printed, one line each. End of input disconnects; cord then\n"
-    "waits for the child to exit and exits with its status.\n"
+    "waits for the child to exit and exits with its status (76 when the\n"
+    "channel failed, for example with a program that is not a Cord child).\n"
     "\n"
     "  -r, --request        send each line as a request and print the reply\n"
     "  -f, --frames         print every frame on the channel, decoded, on stderr\n"
@@ -219,9 +220,11 @@ static int run(int argc, char **argv) {
     return 127;
   }
 
-  char *line = NULL;
-  size_t linecap = 0;
-  int stdin_open = 1, status = 0;
+  /* Standard input is read with read(), not stdio: a FILE would take
+   * several lines into its own buffer, where poll() cannot see them. */
+  static char in[65536];
+  size_t inlen = 0;
+  int stdin_open = 1, status = 0, failed = 0;
   for (;;) {
     cord_event_t ev;
     while ((r = cord_step(&c, &ev)) == 1) {
@@ -259,6 +262,9 @@ static int run(int argc, char **argv) {
       case CORD_EV_ERROR:
         fprintf(stderr, "cord: %s: %s\n", cord_err_name(ev.error), ev.detail);
         break;
+      case CORD_EV_DISCONNECT:
+        failed = ev.error != 0;
+        break;
       case CORD_EV_EXIT:
         if (ev.exit_status >= 0)
           fprintf(stderr, "cord: child exited with status %d\n", ev.exit_status);
@@ -269,7 +275,12 @@ static int run(int argc, char **argv) {
       case CORD_EV_CLOSE:
         fflush(stdout);
         cord_proc_close(&c);
-        free(line);
+        /* A channel that failed (a child that is not a Cord child, a
+         * protocol error) is a failure even if the child exited 0. */
+        if (failed && status == 0) {
+          fprintf(stderr, "cord: the channel failed\n");
+          return 76;
+        }
         return status;
       default:
         break;
@@ -291,25 +302,36 @@ static int run(int argc, char **argv) {
       perror("cord: poll");
       return 1;
     }
-    if (stdin_open && pf[n - 1].revents) {
-      ssize_t len = getline(&line, &linecap, stdin);
-      if (len < 0) {
-        stdin_open = 0;
-        cord_disconnect(&c);
-        continue;
-      }
-      while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-        line[--len] = '\0';
-      if (!len)
-        continue;
-      cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = line, .len = (size_t)len};
-      uint64_t id;
-      r = request ? cord_request(&c, &m, &id) : cord_send(&c, &m);
-      if (r < 0)
-        fprintf(stderr, "cord: not sent: %s\n", cord_strerror(r));
-      else if (request)
-        fprintf(stderr, "cord: request %llu sent\n", (unsigned long long)id);
+    if (!stdin_open || !pf[n - 1].revents)
+      continue;
+    ssize_t got = read(0, in + inlen, sizeof in - inlen);
+    if (got <= 0 && !(got < 0 && errno == EINTR)) {
+      stdin_open = 0;
+      cord_disconnect(&c);
+      continue;
     }
+    inlen += got > 0 ? (size_t)got : 0;
+    /* Every whole line is one message; a line longer than the buffer is
+     * sent as it is, in pieces. */
+    char *start = in, *nl;
+    while ((nl = memchr(start, '\n', inlen - (size_t)(start - in))) || (start == in && inlen == sizeof in)) {
+      size_t len = nl ? (size_t)(nl - start) : inlen;
+      char *next = nl ? nl + 1 : in + inlen;
+      while (len && (start[len - 1] == '\r'))
+        len--;
+      if (len) {
+        cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = start, .len = len};
+        uint64_t id;
+        r = request ? cord_request(&c, &m, &id) : cord_send(&c, &m);
+        if (r < 0)
+          fprintf(stderr, "cord: not sent: %s\n", cord_strerror(r));
+        else if (request)
+          fprintf(stderr, "cord: request %llu sent\n", (unsigned long long)id);
+      }
+      start = next;
+    }
+    inlen -= (size_t)(start - in);
+    memmove(in, start, inlen);
   }
 }
 

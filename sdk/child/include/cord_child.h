@@ -16,6 +16,11 @@
  * and write it before they return, so nothing is ever queued and nothing
  * can be lost at exit (spec END-7).
  *
+ * The request tables are fixed in size (cord_child_config.h): at most
+ * CORD_CHILD_IN_REQS (4) of the parent's requests can await a reply at
+ * once, and the SDK answers a fifth FAILED itself; at most
+ * CORD_CHILD_OUT_REQS (4) own requests can be outstanding.
+ *
  * One thread uses a channel at a time; nothing here is thread-safe. Every
  * function that can fail returns a negative code from cord_errors.h (a
  * protocol code such as CORD_EPROTOCOL, or -errno); cord_strerror() turns
