@@ -784,7 +784,6 @@ static int derived(core_t *k, cord_event_t *ev) {
 }
 
 int cord__core_next(core_t *k, cord_event_t *ev) {
-  int budget = CORD__BUDGET;
   for (;;) {
     int r;
     memset(ev, 0, sizeof *ev);
@@ -792,8 +791,9 @@ int cord__core_next(core_t *k, cord_event_t *ev) {
       return 1;
     if (k->in == CORD__IN_ENDED)
       return 0;
-    if (budget-- == 0)
+    if (k->budget == 0)
       return CORD__MORE;
+    k->budget--;
     r = k->cfg.binding == CORD__BIND_CORD ? next_frame(k, ev) : cord__node_next(k, ev);
     if (r == 1)
       return 1;
@@ -808,7 +808,10 @@ void cord__core_handshake_only(core_t *k) {
     ;
 }
 
-void cord__core_release(core_t *k) { cord__rxq_unpin(&k->rx); }
+void cord__core_release(core_t *k) {
+  cord__rxq_unpin(&k->rx);
+  k->budget = CORD__BUDGET;
+}
 
 /* ---- bytes in ------------------------------------------------------------------------------------- */
 
@@ -820,8 +823,10 @@ int cord__core_rx_space(core_t *k, uint8_t **p, size_t *n) {
   if (k->cfg.binding == CORD__BIND_CORD && live >= CORD_WIRE_PREFIX) {
     size_t whole = cord_frame_len(k->rx.p + k->rx.head, live);
     if (whole > live + want) {
-      size_t more = whole - live, cap = live > want ? live : want;
-      want = more < cap ? more : cap;
+      /* At most doubling what is there; the whole rest when that is no
+       * more than twice as much, so that the last growth is exact. */
+      size_t more = whole - live, grow = live > want ? live : want;
+      want = more <= 2 * grow ? more : grow;
     }
   }
   if (cord__rxq_space(&k->rx, want, p, n) < 0) {
@@ -976,6 +981,7 @@ int cord__core_init(core_t *k, const cord__core_cfg_t *cfg) {
   k->cfg = *cfg;
   k->first = true;
   k->chunk = 1024;
+  k->budget = CORD__BUDGET;
   k->owed = k->owed_inline;
   k->tx.trace = cfg->trace;
   k->tx.trace_arg = cfg->trace_arg;

@@ -126,6 +126,7 @@ typedef struct cord__core {
   size_t skip;               /* json binding: bytes of an over-long line still to drop */
   bool skipping;
 
+  unsigned budget;            /* frames this step may still handle [SEC-1: a step never runs on] */
   cord__owed_t *owed;        /* owed[owed_head..owed_tail): owed_inline, or a larger array */
   size_t owed_head, owed_tail;
   cord__owed_t owed_inline[4];
@@ -145,7 +146,8 @@ typedef struct cord__core {
  * still buffered, so the caller should come back soon rather than wait. */
 #define CORD__MORE 2
 
-/* Frames handled per call of cord__core_next() without an event. */
+/* Frames handled per step (between two calls of cord__core_release()),
+ * however many reads bring them. */
 #define CORD__BUDGET 64
 
 cord__must_check int cord__core_init(cord__core_t *k, const cord__core_cfg_t *cfg);
@@ -180,7 +182,8 @@ void cord__core_rx_eof(cord__core_t *k);
  * and no event is returned (for cord_flush()). */
 int cord__core_next(cord__core_t *k, cord_event_t *ev);
 void cord__core_handshake_only(cord__core_t *k);
-/* The last event's bytes may now move (start of a step). */
+/* A step begins: the last event's bytes may now move, and the step's
+ * budget of frames is full again. */
 void cord__core_release(cord__core_t *k);
 
 /* ---- output ---- */

@@ -18,6 +18,9 @@
 
 typedef struct cord__proc_priv priv_t;
 
+/* Reads one step makes at most. */
+#define CORD__READS_PER_STEP 16
+
 /* Whether readiness is known: inside cord_wait() after its poll, or in a
  * loop, which watches every descriptor. A step the application calls on
  * its own, after its own poll, tries every system call. */
@@ -314,6 +317,10 @@ static int step(cord_proc_t *c, priv_t *p, cord_event_t *ev) {
   }
   cord__core_release(&p->core); /* the last event's bytes may move now */
 
+  /* A step reads a bounded number of times, as it handles a bounded number
+   * of frames (the core's budget): a peer that writes without pause must
+   * not keep one call running, and its neighbours in a loop waiting. */
+  int reads = 0;
   for (;;) {
     int r = cord__core_next(&p->core, ev);
     if (r == 1) {
@@ -334,8 +341,12 @@ static int step(cord_proc_t *c, priv_t *p, cord_event_t *ev) {
     }
     if (p->fd < 0 && !p->disconnect_told)
       return disconnect_event(p, ev);
-    if (!p->more && may_read(p) && read_channel(p))
-      continue;
+    if (!p->more && may_read(p)) {
+      if (reads == CORD__READS_PER_STEP)
+        p->more = true;
+      else if (reads++, read_channel(p))
+        continue;
+    }
 
     int64_t now = cord__now_ms();
     if (cord__proc_deadline(p) && now >= cord__proc_deadline(p)) {

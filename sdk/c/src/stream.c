@@ -175,12 +175,16 @@ int cord__rxq_space(cord__rxq_t *q, size_t want, uint8_t **w, size_t *n) {
     if (!q->pinned && q->head > 0 && q->cap - live >= want) {
       memmove(q->p, q->p + q->head, live);
     } else {
+      /* Powers of two while small; past 1 MiB, what is wanted to the next
+       * 64 KiB, so that a large frame costs its size and not up to twice
+       * that (the caller asks for no more than the frame lacks). */
       size_t cap = 1024;
-      while (cap < live + want) {
-        if (cap > SIZE_MAX / 2)
-          return -ENOMEM;
+      if (live > SIZE_MAX / 2 || want > SIZE_MAX / 2)
+        return -ENOMEM;
+      while (cap < live + want && cap < ((size_t)1 << 20))
         cap *= 2;
-      }
+      if (cap < live + want)
+        cap = (live + want + 0xffff) & ~(size_t)0xffff;
       uint8_t *p = cord__malloc(cap);
       if (!p)
         return -ENOMEM;
