@@ -37,6 +37,8 @@
  *                 status 1009 (CANCELLED); echoes one-way messages
  *   cancel        sends request 1 to the parent and cancels it at once;
  *                 when the reply comes, sends its status back as JSON
+ *   orphan        forks a grandchild that holds the channel, reading it to
+ *                 its end, says {"orphan":true} and exits 0
  *   ask-goodbye   sends request 1, then Goodbye at once, then reads to the end;
  *                 exits 0 if the parent answered request 1, else 5
  *   stdio         writes "out" to stdout and "err" to stderr, copies its
@@ -378,6 +380,18 @@ int main(int argc, char **argv) {
   if (strcmp(mode, "sleep") == 0 || strcmp(mode, "ignore-term") == 0) {
     for (;;)
       pause();
+  }
+  if (strcmp(mode, "orphan") == 0) {
+    /* A grandchild keeps the channel (against CHAN-6) and reads it until
+     * its end; the child itself says one thing and exits 0. */
+    if (fork() == 0) {
+      char b[4096];
+      while (read(chan, b, sizeof b) > 0)
+        ;
+      _exit(0);
+    }
+    send_json("{\"orphan\":true}");
+    _exit(0);
   }
   if (strcmp(mode, "truncate") == 0) {
     static const uint8_t half[] = {0x00, 0x00, 0x00, 0x0d, 0x12, 0x0b, 0x32};
