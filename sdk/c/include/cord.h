@@ -658,6 +658,298 @@ CORD_EXTERN int cord_loop_wait(cord_loop_t *loop, cord_proc_t **ready, int max, 
  * first (cord_proc_close() removes them). */
 CORD_EXTERN void cord_loop_close(cord_loop_t *loop);
 
+/* ---------------------------------------------------------------------------
+ * Values of Node.js's `advanced` serialization
+ * ---------------------------------------------------------------------------
+ * A Node.js child forked with `serialization: 'advanced'` sends and reads
+ * V8's structured clone format (v8.serialize, header FF 0F) instead of
+ * JSON, so it can pass what JSON cannot: BigInt, Date, RegExp, Map, Set,
+ * binary data, undefined, sparse arrays, shared references and cycles.
+ * In C such a message is a tree of cord_value_t nodes (a graph, when the
+ * sender shared an object or made a cycle), allocated from a cord_arena_t
+ * that the caller owns: one arena per message or per batch, freed or reset
+ * at once, so nothing is freed node by node.
+ *
+ * Reading is plain C: switch on v->type and read the union member that the
+ * type names. Strings are UTF-8 and NUL-terminated (WTF-8, that is UTF-8
+ * that also encodes lone surrogates, for the strings JavaScript allows and
+ * UTF-8 does not). Building is with cord_value_*() constructors and
+ * cord_value_put()/cord_value_push().
+ *
+ * Example usage (the example in sdk/c/README.md, built and run by a test):
+ *   cord_arena_t a;
+ *   cord_arena_init(&a, 0);
+ *   cord_value_t *job = cord_value_new(&a, CORD_VALUE_OBJECT);
+ *   cord_value_put(&a, job, "id", cord_value_bigint_i64(&a, -42));
+ *   cord_value_put(&a, job, "when", cord_value_date(&a, 1.7e12));
+ *   size_t len;
+ *   cord_v8_encode(job, buf, sizeof buf, &len, NULL);  // buf: FF 0F 6F ...
+ *   const cord_value_t *back;
+ *   cord_v8_decode(&a, buf, len, 0, &back, NULL);
+ *   cord_value_get(back, "id")->u.bytes.ptr[0];          // 42, and kind 1: negative
+ *   cord_arena_free(&a);
+ */
+
+/* An arena: memory for values, obtained in chunks and released at once. */
+struct cord__chunk;
+typedef struct cord_arena {
+  struct cord__chunk *head; /* private: the chunks, newest first */
+  size_t bytes;             /* bytes the arena holds from malloc, all chunks */
+  size_t limit;             /* the most it may hold; 0: no limit */
+} cord_arena_t;
+
+/* cord_arena_init: an empty arena that will hold at most `limit` bytes
+ * (0: no limit). Allocates nothing. */
+void cord_arena_init(cord_arena_t *a, size_t limit);
+
+/* cord_arena_alloc: n bytes aligned to 8, zeroed, valid until the arena is
+ * reset or freed; NULL when the limit or malloc says no. */
+void *cord_arena_alloc(cord_arena_t *a, size_t n);
+
+/* cord_arena_reset: forgets every value in the arena, keeping its largest
+ * chunk for reuse. */
+void cord_arena_reset(cord_arena_t *a);
+
+/* cord_arena_free: releases all of the arena's memory; it may be used
+ * again, as if just initialised with the same limit. */
+void cord_arena_free(cord_arena_t *a);
+
+/* The types of values. The comment says which member of u holds it. */
+typedef enum cord_value_type {
+  CORD_VALUE_UNDEFINED = 0, /* (nothing) */
+  CORD_VALUE_NULL,          /* (nothing) */
+  CORD_VALUE_BOOL,          /* u.boolean: 0 or 1 */
+  CORD_VALUE_INT32,         /* u.int32: a number V8 wrote as an integer */
+  CORD_VALUE_DOUBLE,        /* u.number: any other number (-0, NaN, 2**31, 1.5) */
+  CORD_VALUE_BIGINT,        /* u.bytes: magnitude, little-endian, no high zero bytes (0n: len 0); kind 1: negative */
+  CORD_VALUE_STRING,        /* u.string */
+  CORD_VALUE_OBJECT,        /* u.object: members in order */
+  CORD_VALUE_ARRAY,         /* aux: length; u.array */
+  CORD_VALUE_DATE,          /* u.number: milliseconds since 1970 (NaN: an invalid date) */
+  CORD_VALUE_REGEXP,        /* u.string: the source; aux: CORD_REGEXP_* flags */
+  CORD_VALUE_MAP,           /* u.list: key, value, key, value, ... */
+  CORD_VALUE_SET,           /* u.list */
+  CORD_VALUE_ARRAYBUFFER,   /* u.bytes */
+  CORD_VALUE_VIEW,          /* u.bytes; kind: cord_view_kind_t (Buffer, a typed array, DataView) */
+  CORD_VALUE_BOXED,         /* u.boxed: the BOOL, DOUBLE, BIGINT or STRING in a Boolean, Number, BigInt or String object */
+  CORD_VALUE_ERROR          /* kind: cord_error_kind_t; u.object: "message", "stack" (strings) and "cause", as present */
+} cord_value_type_t;
+
+/* CORD_VALUE_VIEW kinds: Node.js's own numbering of ArrayBufferView types. */
+typedef enum cord_view_kind {
+  CORD_VIEW_INT8 = 0,
+  CORD_VIEW_UINT8,
+  CORD_VIEW_UINT8_CLAMPED,
+  CORD_VIEW_INT16,
+  CORD_VIEW_UINT16,
+  CORD_VIEW_INT32,
+  CORD_VIEW_UINT32,
+  CORD_VIEW_FLOAT32,
+  CORD_VIEW_FLOAT64,
+  CORD_VIEW_DATAVIEW,
+  CORD_VIEW_BUFFER, /* a Node.js Buffer */
+  CORD_VIEW_BIGINT64,
+  CORD_VIEW_BIGUINT64
+} cord_view_kind_t;
+
+/* CORD_VALUE_ERROR kinds: the constructor the receiver uses. */
+typedef enum cord_error_kind {
+  CORD_ERROR_ERROR = 0,
+  CORD_ERROR_EVAL,
+  CORD_ERROR_RANGE,
+  CORD_ERROR_REFERENCE,
+  CORD_ERROR_SYNTAX,
+  CORD_ERROR_TYPE,
+  CORD_ERROR_URI
+} cord_error_kind_t;
+
+/* CORD_VALUE_REGEXP flags (V8's bits). */
+#define CORD_REGEXP_GLOBAL (1u << 0)       /* g */
+#define CORD_REGEXP_IGNORE_CASE (1u << 1)  /* i */
+#define CORD_REGEXP_MULTILINE (1u << 2)    /* m */
+#define CORD_REGEXP_STICKY (1u << 3)       /* y */
+#define CORD_REGEXP_UNICODE (1u << 4)      /* u */
+#define CORD_REGEXP_DOT_ALL (1u << 5)      /* s */
+#define CORD_REGEXP_HAS_INDICES (1u << 7)  /* d */
+#define CORD_REGEXP_UNICODE_SETS (1u << 8) /* v */
+
+typedef struct cord_value cord_value_t;
+
+/* A member of an object: a key (UTF-8, NUL-terminated; number keys such as
+ * {1: x} appear in their decimal form "1") and its value. */
+typedef struct cord_member {
+  const char *key;
+  size_t key_len;
+  const cord_value_t *value;
+} cord_member_t;
+
+struct cord_value {
+  uint8_t type;      /* cord_value_type_t */
+  uint8_t kind;      /* VIEW: cord_view_kind_t; ERROR: cord_error_kind_t; BIGINT: 1 if negative */
+  uint16_t flags;    /* private: the builder's bookkeeping */
+  uint32_t aux;      /* ARRAY: length; REGEXP: flags */
+  union {
+    int boolean;
+    int32_t int32;
+    double number;
+    struct {
+      const char *ptr; /* UTF-8 (WTF-8), NUL-terminated; may hold NUL bytes */
+      size_t len;      /* bytes, without the terminating NUL */
+    } string;
+    struct {
+      const uint8_t *ptr; /* aligned to 8 */
+      size_t len;
+    } bytes;
+    struct {
+      cord_member_t *members;
+      uint32_t count;
+      uint32_t cap; /* private: room the builder has */
+    } object;
+    struct {
+      const cord_value_t **items;
+      uint32_t count;
+      uint32_t cap; /* private: room the builder has */
+    } list;
+    struct {
+      const cord_value_t **items; /* aux of them, NULL for a hole; NULL for a sparse (or empty) array */
+      cord_value_t *props;        /* NULL, or an OBJECT: the elements of a sparse array and the
+                                     properties that are not elements ("x" in a.x = 1) */
+    } array;
+    const cord_value_t *boxed;
+  } u;
+};
+
+/* ---- building values ---- */
+
+/*
+ * cord_value_new: a node of the given type with every field zero (an empty
+ * object, map, set or error, undefined, null, false, 0, an empty string,
+ * an empty dense array), to fill in or grow with cord_value_put() and
+ * cord_value_push(). NULL when the arena is full.
+ */
+cord_value_t *cord_value_new(cord_arena_t *a, cord_value_type_t type);
+
+/* cord_value_bool, _int32, _double, _date: a node holding the value;
+ * NULL when the arena is full. */
+cord_value_t *cord_value_bool(cord_arena_t *a, int b);
+cord_value_t *cord_value_int32(cord_arena_t *a, int32_t i);
+cord_value_t *cord_value_double(cord_arena_t *a, double d);
+cord_value_t *cord_value_date(cord_arena_t *a, double ms);
+
+/* cord_value_string: a STRING holding a copy of s[0..len), which must be
+ * UTF-8 (WTF-8: lone surrogates allowed); NULL if it is not, or when the
+ * arena is full. cord_value_regexp: the same for a RegExp's source, with
+ * CORD_REGEXP_* flags (the source must be a pattern JavaScript accepts:
+ * Node.js ends on one it cannot compile, and Cord cannot check that). */
+cord_value_t *cord_value_string(cord_arena_t *a, const char *s, size_t len);
+cord_value_t *cord_value_regexp(cord_arena_t *a, const char *source, size_t len, uint32_t flags);
+
+/* cord_value_bytes: an ARRAYBUFFER, VIEW (kind: cord_view_kind_t) or
+ * BIGINT magnitude (kind: 1 if negative) holding a copy of p[0..len),
+ * aligned to 8. NULL for another type, or when the arena is full. */
+cord_value_t *cord_value_bytes(cord_arena_t *a, cord_value_type_t type, unsigned kind, const void *p, size_t len);
+
+/* cord_value_bigint_i64: a BIGINT of the value of i. */
+cord_value_t *cord_value_bigint_i64(cord_arena_t *a, int64_t i);
+
+/* cord_value_array: an ARRAY of `length` holes to fill with
+ * cord_value_set_index(); sparse != 0 makes a sparse array, whose elements
+ * are kept by index (any length costs nothing until elements are set). */
+cord_value_t *cord_value_array(cord_arena_t *a, uint32_t length, int sparse);
+
+/*
+ * cord_value_put: appends the member key[0..strlen(key)) = v to an OBJECT,
+ * an ERROR ("message", "stack", "cause") or an ARRAY (a property that is
+ * not an element). The key is copied and must be UTF-8. A key put twice
+ * makes cord_v8_encode() refuse the value. Returns 0, -EINVAL (wrong type,
+ * v NULL, key not UTF-8) or -ENOMEM.
+ */
+int cord_value_put(cord_arena_t *a, cord_value_t *target, const char *key, const cord_value_t *v);
+
+/* cord_value_put_n: cord_value_put() with a key of key_len bytes (may hold NUL). */
+int cord_value_put_n(cord_arena_t *a, cord_value_t *target, const char *key, size_t key_len,
+                     const cord_value_t *v);
+
+/*
+ * cord_value_push: appends v to a SET, to a MAP (push the key, then its
+ * value), or to a dense ARRAY (its length grows by one; NULL pushes a
+ * hole). Returns 0, -EINVAL or -ENOMEM.
+ */
+int cord_value_push(cord_arena_t *a, cord_value_t *target, const cord_value_t *v);
+
+/* cord_value_set_index: element i of an ARRAY is v (NULL: a hole); i must
+ * be below its length. Returns 0, -EINVAL or -ENOMEM. */
+int cord_value_set_index(cord_arena_t *a, cord_value_t *array, uint32_t i, const cord_value_t *v);
+
+/* ---- reading values ---- */
+
+/* cord_value_get: the value of the member `key` of an OBJECT, ERROR or
+ * ARRAY (its non-element properties), or NULL. Linear in the members. */
+const cord_value_t *cord_value_get(const cord_value_t *v, const char *key);
+
+/* cord_value_index: element i of an ARRAY (dense or sparse), or NULL for a
+ * hole, an index past the end, or another type. */
+const cord_value_t *cord_value_index(const cord_value_t *v, uint32_t i);
+
+/* cord_value_type_name: "undefined", "object", "Map", ... for a type. */
+const char *cord_value_type_name(int type);
+
+/* ---- the wire format ---- */
+
+/* Why a decode or encode failed, and where. */
+typedef struct cord_v8_error {
+  size_t offset; /* decode: byte offset of the fault in the input; encode: bytes written before it */
+  char what[120]; /* one sentence naming the V8 tag or value type, NUL-terminated */
+} cord_v8_error_t;
+
+/* Flags of cord_v8_decode(). */
+#define CORD_V8_NO_REFS (1u << 0) /* refuse object references: the result is a tree, never a graph */
+
+/*
+ * The deepest nesting cord_v8_encode() writes. Node.js 20 fails (and
+ * ends) reading a message nested deeper than about 1,900 levels of
+ * objects or sparse arrays (3,300 of dense arrays) with its default stack;
+ * cord_v8_decode() reads any depth, with no recursion.
+ */
+#define CORD_V8_MAX_DEPTH 1500
+
+/*
+ * cord_v8_decode: reads one value serialized by V8 (buf[0..len): the
+ * header FF 0F, or versions 13 and 14, then the value; Node.js's host
+ * objects for Buffer, typed arrays and DataView), into nodes allocated from
+ * `a`. On success *out is the value, valid until the arena is reset, and
+ * no pointer refers into buf. The arena needs at most 32 bytes per input
+ * byte (a message of Boolean objects; JSON-like data takes 4 to 12), plus
+ * temporary memory of the same order that is freed before returning; give
+ * it a limit to bound it. Duplicate keys are refused, as V8 does.
+ * Returns 0; CORD_EPROTOCOL for bytes that are no such value;
+ * CORD_EUNSUPPORTED for a V8 tag this codec does not cover
+ * (SharedArrayBuffer, WebAssembly, ...) or refused by flags; -ENOMEM when
+ * the arena's limit or malloc says no; -EINVAL for unknown flags. On
+ * failure err (may be NULL) says what and where, and the arena keeps what
+ * was allocated until reset.
+ */
+int cord_v8_decode(cord_arena_t *a, const void *buf, size_t len, unsigned flags, const cord_value_t **out,
+                   cord_v8_error_t *err);
+
+/*
+ * cord_v8_encode: writes v as V8 does (header FF 0F; Latin-1 strings when
+ * they fit, UTF-16 otherwise, with V8's padding counted from buf; numbers
+ * as INT32 and DOUBLE say; shared nodes and cycles as object references)
+ * into buf[0..cap). *len is set to the full length whether or not it fit:
+ * call with cap 0 to learn it. The first byte's position parity matters to
+ * UTF-16 padding: inside a frame of Node.js's advanced channel (a 4-byte
+ * length, then this), any even offset gives the bytes Node.js writes.
+ * Allocates temporary memory, freed before returning; v is not modified.
+ * Returns 0; -ENOBUFS if cap < *len (nothing else is wrong); -EINVAL for a
+ * value that cannot be sent (a string that is not WTF-8, a key twice in
+ * one object, an element index among an array's properties, a BOXED or
+ * ERROR holding the wrong type, an unknown type or kind); CORD_ETOOBIG for
+ * nesting deeper than CORD_V8_MAX_DEPTH or a BigInt over V8's 2**30 bits;
+ * -ENOMEM. err (may be NULL) names the fault.
+ */
+int cord_v8_encode(const cord_value_t *v, void *buf, size_t cap, size_t *len, cord_v8_error_t *err);
+
 #ifdef __cplusplus
 }
 #endif
