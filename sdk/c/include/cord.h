@@ -902,6 +902,10 @@ typedef struct cord_v8_error {
   char what[120]; /* one sentence naming the V8 tag or value type, NUL-terminated */
 } cord_v8_error_t;
 
+/* An arena limit that never refuses a message of len bytes: 33 bytes for
+ * each (32 at most in values, and the arena's slack), plus 64 KiB. */
+#define CORD_V8_ARENA_BOUND(len) ((size_t)(len) * 33 + ((size_t)64 << 10))
+
 /* Flags of cord_v8_decode(). */
 #define CORD_V8_NO_REFS (1u << 0) /* refuse object references: the result is a tree, never a graph */
 
@@ -918,13 +922,15 @@ typedef struct cord_v8_error {
  * header FF 0F, or versions 13 and 14, then the value; Node.js's host
  * objects for Buffer, typed arrays and DataView), into nodes allocated from
  * `a`. On success *out is the value, valid until the arena is reset, and
- * no pointer refers into buf. The arena needs at most 32 bytes per input
- * byte (a message of Boolean objects; JSON-like data takes 4 to 12), plus
- * temporary memory of the same order that is freed before returning; give
- * it a limit to bound it. Duplicate keys are refused, as V8 does.
- * Returns 0; CORD_EPROTOCOL for bytes that are no such value;
- * CORD_EUNSUPPORTED for a V8 tag this codec does not cover
- * (SharedArrayBuffer, WebAssembly, ...) or refused by flags; -ENOMEM when
+ * no pointer refers into buf. Memory is reserved as the bytes are read,
+ * never on the word of a length field: the arena holds at most
+ * CORD_V8_ARENA_BOUND(len) bytes for any input (32 bytes per input byte
+ * for a message of Boolean objects, the worst; JSON-like data takes 4 to
+ * 12), and temporary memory of the same order is freed before returning.
+ * Duplicate keys are refused, as V8 does. Returns 0; CORD_EPROTOCOL for
+ * bytes that are no such value; CORD_EUNSUPPORTED for a V8 tag this codec
+ * does not cover (SharedArrayBuffer, WebAssembly, ...) or refused by
+ * flags; -ENOMEM when
  * the arena's limit or malloc says no; -EINVAL for unknown flags. On
  * failure err (may be NULL) says what and where, and the arena keeps what
  * was allocated until reset.

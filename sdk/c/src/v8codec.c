@@ -254,7 +254,7 @@ static int rd_len(dec_t *d, uint32_t *len, const char *what) {
   if (r)
     return r;
   if (*len > d->n - d->i)
-    return dfail(d, at, CORD_EPROTOCOL, "%s of %u bytes, but %zu are left", what, (unsigned)*len, d->n - d->i);
+    return dfail(d, at, CORD_EPROTOCOL, "%s of length %u, with %zu bytes left", what, (unsigned)*len, d->n - d->i);
   return 0;
 }
 
@@ -660,7 +660,7 @@ static int rd_value(dec_t *d, const cord_value_t **v) {
       return r;
     bytes = (u >> 1) & 0x3FFFFFFFu;
     if (bytes > d->n - d->i)
-      return dfail(d, at, CORD_EPROTOCOL, "a BigInt of %u bytes, but %zu are left", (unsigned)bytes, d->n - d->i);
+      return dfail(d, at, CORD_EPROTOCOL, "a BigInt of length %u, with %zu bytes left", (unsigned)bytes, d->n - d->i);
     len = bytes;
     while (len && !d->p[d->i + len - 1])
       len--;

@@ -15,7 +15,9 @@ struct cord__chunk {
 };
 
 #define CHUNK_HEAD ((sizeof(struct cord__chunk) + 7) & ~(size_t)7)
-#define CHUNK_MIN ((size_t)4096)
+#define CHUNK_MIN ((size_t)4 << 10)
+#define CHUNK_MAX ((size_t)64 << 10)
+#define SMALL_MAX ((size_t)1 << 10) /* larger allocations get a chunk of their own */
 
 void cord_arena_init(cord_arena_t *a, size_t limit) {
   a->head = NULL;
@@ -23,33 +25,52 @@ void cord_arena_init(cord_arena_t *a, size_t limit) {
   a->limit = limit;
 }
 
+/* A new chunk of cap bytes, linked first (or second, so that the current
+ * chunk keeps serving small allocations); NULL past the limit. */
+static struct cord__chunk *new_chunk(cord_arena_t *a, size_t cap, int behind) {
+  struct cord__chunk *c;
+  if (cap > SIZE_MAX - CHUNK_HEAD || (a->limit && (a->bytes > a->limit || a->limit - a->bytes < CHUNK_HEAD + cap)))
+    return NULL;
+  c = malloc(CHUNK_HEAD + cap);
+  if (!c)
+    return NULL;
+  c->cap = cap;
+  c->used = 0;
+  if (behind && a->head) {
+    c->next = a->head->next;
+    a->head->next = c;
+  } else {
+    c->next = a->head;
+    a->head = c;
+  }
+  a->bytes += CHUNK_HEAD + cap;
+  return c;
+}
+
+/*
+ * Small allocations come from chunks that grow from 4 KiB to 64 KiB, so a
+ * chunk's unused tail is under 1 KiB; larger ones get a chunk of exactly
+ * their size. The arena thus holds at most a sixtieth more than it hands
+ * out, plus one chunk.
+ */
 void *cord_arena_alloc(cord_arena_t *a, size_t n) {
   struct cord__chunk *c = a->head;
   uint8_t *p;
-  n = (n + 7) & ~(size_t)7;
-  if (n == 0)
-    n = 8;
-  if (!c || c->cap - c->used < n) {
-    /* A new chunk, twice the last one, so a large value costs few mallocs
-     * and at most half a chunk is ever left unused. */
-    size_t want = c ? c->cap * 2 : CHUNK_MIN, total;
-    if (want < n)
-      want = n;
-    if (a->limit && (a->bytes >= a->limit || a->limit - a->bytes < CHUNK_HEAD + n))
+  if (n > SIZE_MAX - 8)
+    return NULL;
+  n = n ? (n + 7) & ~(size_t)7 : 8;
+  if (n > SMALL_MAX) {
+    if (!(c = new_chunk(a, n, 1)))
       return NULL;
-    if (a->limit && want > a->limit - a->bytes - CHUNK_HEAD)
-      want = a->limit - a->bytes - CHUNK_HEAD;
-    if (want > SIZE_MAX - CHUNK_HEAD)
+  } else if (!c || c->cap - c->used < n) {
+    size_t want = c && c->cap < CHUNK_MAX ? c->cap * 2 : c ? CHUNK_MAX : CHUNK_MIN;
+    if (want > CHUNK_MAX)
+      want = CHUNK_MAX;
+    if (a->limit && a->bytes < a->limit && a->limit - a->bytes < CHUNK_HEAD + want &&
+        a->limit - a->bytes >= CHUNK_HEAD + n)
+      want = a->limit - a->bytes - CHUNK_HEAD; /* the last chunk the limit allows */
+    if (!(c = new_chunk(a, want, 0)))
       return NULL;
-    total = CHUNK_HEAD + want;
-    c = malloc(total);
-    if (!c)
-      return NULL;
-    c->cap = want;
-    c->used = 0;
-    c->next = a->head;
-    a->head = c;
-    a->bytes += total;
   }
   p = (uint8_t *)c + CHUNK_HEAD + c->used;
   c->used += n;
