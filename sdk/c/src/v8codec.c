@@ -556,44 +556,58 @@ static int end_tag_of(uint8_t kind) {
   }
 }
 
-/* Reads the Error after its tag (its id taken): prototype, message, stack; stops before a cause. */
-static int rd_error(dec_t *d, cord_value_t *e, uint32_t id, uint32_t *tag) {
+/* Sets member key of e to v, replacing an earlier one (V8 keeps the last). */
+static int set_member(dec_t *d, cord_value_t *e, const char *key, const cord_value_t *v) {
+  uint32_t k;
+  for (k = 0; k < e->u.object.count; k++)
+    if (!strcmp(e->u.object.members[k].key, key)) {
+      e->u.object.members[k].value = v;
+      return 0;
+    }
+  return cord_value_put(d->a, e, key, v) ? dnomem(d) : 0;
+}
+
+/*
+ * Reads an Error's fields after its tag, in any order and any number, as
+ * V8 11.3 does (it writes prototype, message, cause, stack, end): returns
+ * 0 with *done set once the end is read, or 0 with a frame pushed when a
+ * cause value comes next (deliver() then calls this again).
+ */
+static int rd_error(dec_t *d, cord_value_t *e, uint32_t id, int *done) {
   static const char protos[] = "ERFSTU"; /* Eval Range Reference Syntax Type URI */
-  const char *s;
-  size_t len, at;
-  cord_value_t *str;
-  int r;
-  at = d->i;
-  if ((r = rd_varint(d, tag)) != 0)
-    return r;
-  if (*tag && *tag < 0x80 && strchr(protos, (int)*tag)) {
-    e->kind = (uint8_t)(strchr(protos, (int)*tag) - protos + 1);
-    at = d->i;
-    if ((r = rd_varint(d, tag)) != 0)
+  *done = 0;
+  for (;;) {
+    size_t at = d->i, len;
+    uint32_t tag;
+    const char *s;
+    cord_value_t *str;
+    int r;
+    if ((r = rd_varint(d, &tag)) != 0)
       return r;
-  }
-  if (*tag == 'm' || *tag == 's') {
-    int which;
-    for (which = 0; which < 2; which++) {
-      if (*tag != (which ? 's' : 'm'))
-        continue;
-      if ((r = rd_string(d, &s, &len, which ? "an Error's stack" : "an Error's message")) != 0)
+    if (tag && tag < 0x80 && strchr(protos, (int)tag)) {
+      e->kind = (uint8_t)(strchr(protos, (int)tag) - protos + 1);
+    } else if (tag == 'm' || tag == 's') {
+      if ((r = rd_string(d, &s, &len, tag == 's' ? "an Error's stack" : "an Error's message")) != 0)
         return r;
       if (!(str = new_node(d, CORD_VALUE_STRING)))
         return dnomem(d);
       str->u.string.ptr = s;
       str->u.string.len = len;
-      if (cord_value_put(d->a, e, which ? "stack" : "message", str))
-        return dnomem(d);
-      at = d->i;
-      if ((r = rd_varint(d, tag)) != 0)
+      if ((r = set_member(d, e, tag == 's' ? "stack" : "message", str)) != 0)
         return r;
+    } else if (tag == 'c') {
+      if ((r = push_frame(d, e, FR_CAUSE, at)) != 0)
+        return r;
+      d->fr[d->nfr - 1].id = id;
+      return 0;
+    } else if (tag == '.') {
+      d->ids[id] = e; /* complete: from here on it may be referred to */
+      *done = 1;
+      return 0;
+    } else {
+      return dfail(d, at, CORD_EPROTOCOL, "an Error field tag 0x%02x that V8 does not write", (unsigned)tag);
     }
   }
-  d->ids[id] = e; /* V8 adds the Error to its ids here, before the cause */
-  if (*tag != 'c' && *tag != '.')
-    return dfail(d, at, CORD_EPROTOCOL, "an Error field tag 0x%02x that V8 does not write", (unsigned)*tag);
-  return 0;
 }
 
 /* Reads one value's tag and data. A scalar comes back in *v; a container
@@ -815,16 +829,18 @@ static int rd_value(dec_t *d, const cord_value_t **v) {
     d->ids[id] = n;
     break;
   }
-  case T_ERROR:
+  case T_ERROR: {
+    int done;
     if ((r = new_id(d, &id)) != 0)
       return r;
     if (!(n = new_node(d, CORD_VALUE_ERROR)))
       return dnomem(d);
-    if ((r = rd_error(d, n, id, &u)) != 0)
+    if ((r = rd_error(d, n, id, &done)) != 0)
       return r;
-    if (u == 'c')
-      return push_frame(d, n, FR_CAUSE, at);
+    if (!done)
+      return 0; /* its cause comes next */
     break;
+  }
   default:
     if (tag_name(tag))
       return dfail(d, at, tag == T_HOLE ? CORD_EPROTOCOL : CORD_EUNSUPPORTED,
@@ -852,17 +868,16 @@ static int deliver(dec_t *d, const cord_value_t *v, const cord_value_t **root) {
       d->nfr--;
       continue;
     case FR_CAUSE: {
-      uint32_t tag;
-      size_t at = d->i;
       cord_value_t *e = f->node;
-      int r;
-      if (cord_value_put(d->a, e, "cause", v))
-        return dnomem(d);
-      if ((r = rd_varint(d, &tag)) != 0)
-        return r;
-      if (tag != '.')
-        return dfail(d, at, CORD_EPROTOCOL, "an Error's cause is followed by tag 0x%02x, not its end", (unsigned)tag);
+      uint32_t id = f->id;
+      int r, done;
       d->nfr--;
+      if ((r = set_member(d, e, "cause", v)) != 0)
+        return r;
+      if ((r = rd_error(d, e, id, &done)) != 0)
+        return r;
+      if (!done)
+        return 0; /* another cause follows */
       v = e;
       continue;
     }
@@ -1308,7 +1323,7 @@ static int put_value(enc_t *e, const cord_value_t *v) {
   case CORD_VALUE_ERROR: {
     static const char protos[] = "ERFSTU";
     const cord_value_t *msg = cord_value_get(v, "message"), *stack = cord_value_get(v, "stack");
-    uint32_t k, known = !!msg + !!stack + !!cord_value_get(v, "cause");
+    uint32_t known = !!msg + !!stack + !!cord_value_get(v, "cause");
     if (v->kind > CORD_ERROR_URI)
       return efail(e, -EINVAL, "an Error of unknown kind %u", (unsigned)v->kind);
     if (known != v->u.object.count)
@@ -1318,15 +1333,12 @@ static int put_value(enc_t *e, const cord_value_t *v) {
     put_byte(e, T_ERROR);
     if (v->kind)
       put_varint(e, (uint8_t)protos[v->kind - 1]);
-    for (k = 0; k < 2; k++) {
-      const cord_value_t *s = k ? stack : msg;
-      if (!s)
-        continue;
-      put_varint(e, k ? 's' : 'm');
-      if ((r = put_string(e, 0, s->u.string.ptr ? s->u.string.ptr : "", s->u.string.len)) != 0)
+    if (msg) {
+      put_varint(e, 'm');
+      if ((r = put_string(e, 0, msg->u.string.ptr ? msg->u.string.ptr : "", msg->u.string.len)) != 0)
         return r;
     }
-    return push_eframe(e, v);
+    return push_eframe(e, v); /* then the cause, the stack and the end, as V8 11.3 writes them */
   }
   default:
     return efail(e, -EINVAL, "an unknown value type %u", (unsigned)v->type);
@@ -1380,11 +1392,16 @@ static int step(enc_t *e) {
     put_varint(e, v->u.list.count);
     break;
   case CORD_VALUE_ERROR: {
-    const cord_value_t *cause = cord_value_get(v, "cause");
+    const cord_value_t *cause = cord_value_get(v, "cause"), *stack = cord_value_get(v, "stack");
     if (cause && !f->part) {
       f->part = 1;
       put_varint(e, 'c');
       return put_value(e, cause);
+    }
+    if (stack) {
+      put_varint(e, 's');
+      if ((r = put_string(e, 0, stack->u.string.ptr ? stack->u.string.ptr : "", stack->u.string.len)) != 0)
+        return r;
     }
     put_varint(e, '.');
     break;
