@@ -190,6 +190,11 @@ int cord__json_check(const void *text, size_t len, void *scratch, size_t scratch
     switch (p[i]) {
     case '{':
     case '[':
+      /* Each open level needs a byte to close it: a text with more open
+       * than bytes left is refused here, which also keeps the depth of any
+       * text within len/2, as CORD__JSON_SCRATCH() counts. */
+      if (l.depth + 1 > len - i - 1)
+        return fail(err, i, "more brackets open than the rest of the text can close", CORD_ENODE);
       if (push_level(&l, p[i] == '{'))
         return fail(err, i, "nesting deeper than the checker's scratch allows", -ENOBUFS);
       i = skip_ws(p, i + 1, len);

@@ -71,7 +71,8 @@ Test(json_check, refusals_say_what_and_where) {
   refuses("\"\\u12g4\"", 8, 1, "four hex");
   refuses("\"abc", 4, 0, "not closed");
   refuses("[[1]", 4, 4, "inside an array");
-  refuses("{\"a\":{}", 7, 7, "inside an object");
+  refuses("{\"a\":{}", 7, 5, "more brackets open than");
+  refuses("{\"a\":1", 6, 6, "inside an object");
   refuses("\xef\xbb\xbf{}", 5, 0, "cannot start"); /* a byte order mark: JSON.parse refuses it too */
   refuses("{\"a\":1}\0", 8, 7, "after the JSON text");
 }
@@ -116,6 +117,21 @@ Test(json_check, deep_nesting_without_recursion_or_malloc) {
   cr_expect_eq(cord__json_check(t, n, scratch, need, &e), CORD_ENODE);
   cr_expect_eq(e.offset, n - 1);
   free(scratch);
+  free(t);
+}
+
+/* Found by fuzz_json: a text that opens more levels than it has bytes to
+ * close (so it is not JSON) went past the scratch that CORD__JSON_SCRATCH()
+ * sizes for its length, and was refused with ENOBUFS, not CORD_ENODE. */
+Test(json_check, regression_unclosable_depth_is_not_json) {
+  size_t n = 11000;
+  char *t = malloc(n);
+  memset(t, '[', 9000);
+  memset(t + 9000, ']', n - 9000);
+  cord__json_err_t e;
+  cr_expect_eq(CORD__JSON_SCRATCH(n), 0, "a text this short needs no scratch");
+  cr_expect_eq(cord__json_check(t, n, NULL, 0, &e), CORD_ENODE);
+  cr_expect_eq(e.offset, 5500, "refused at the first level that cannot close");
   free(t);
 }
 

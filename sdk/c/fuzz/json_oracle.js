@@ -1,0 +1,57 @@
+// json_oracle.js: Node.js's own judgement of a line, for the differential fuzzer: is it JSON, and is it internal (NODE-7)?
+// It reads requests on standard input: u32 length, the text, then the C side's answers
+// (valid u8, kind u8, handle type u8, msg offset u32, msg length u32, all little-endian),
+// and writes one line per request: "ok", or what differs.
+'use strict';
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const KINDS = ['user', 'NODE_HANDLE', 'NODE_HANDLE_ACK', 'NODE_HANDLE_NACK', 'other'];
+const TYPES = [null, 'net.Socket', 'net.Server', 'net.Native', 'dgram.Socket', 'dgram.Native'];
+
+// Node.js's rule (lib/internal/child_process.js, isInternal), in this file's words.
+function kindOf(m) {
+  if (m === null || typeof m !== 'object' || typeof m.cmd !== 'string') return 0;
+  if (m.cmd.length <= 5 || m.cmd.slice(0, 5) !== 'NODE_') return 0;
+  const k = KINDS.indexOf(m.cmd);
+  return k > 0 ? k : 4;
+}
+
+function parse(buf) {
+  // What Node.js's reader does with a line of bytes: decode UTF-8, then JSON.parse.
+  // Strict decoding, so that bytes that are not UTF-8 count as "not JSON", as RFC 8259 says.
+  return JSON.parse(decoder.decode(buf));
+}
+
+function judge(text, valid, kind, type, off, len) {
+  let m;
+  try {
+    m = parse(text);
+  } catch (e) {
+    return valid ? 'C accepts what JSON.parse refuses: ' + e.message : 'ok';
+  }
+  if (!valid) return 'C refuses what JSON.parse accepts';
+  const k = kindOf(m);
+  if (k !== kind) return `kind: Node.js ${KINDS[k]}, C ${KINDS[kind]}`;
+  if (k !== 1) return 'ok';
+  const t = TYPES.indexOf(m.type) > 0 ? TYPES.indexOf(m.type) : 0;
+  if (t !== type) return `type: Node.js ${t}, C ${type}`;
+  if (m.msg === undefined) return len === 0 ? 'ok' : 'msg: Node.js has none, C has a span';
+  if (len === 0) return 'msg: C found no span';
+  const span = JSON.stringify(parse(text.subarray(off, off + len)));
+  return span === JSON.stringify(m.msg) ? 'ok' : 'msg: the span differs';
+}
+
+let buf = Buffer.alloc(0);
+process.stdin.on('data', (chunk) => {
+  buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+  const out = [];
+  for (;;) {
+    if (buf.length < 4) break;
+    const n = buf.readUInt32LE(0);
+    if (buf.length < 4 + n + 11) break;
+    const text = buf.subarray(4, 4 + n);
+    const a = 4 + n;
+    out.push(judge(text, buf[a], buf[a + 1], buf[a + 2], buf.readUInt32LE(a + 3), buf.readUInt32LE(a + 7)));
+    buf = buf.subarray(a + 11);
+  }
+  if (out.length) process.stdout.write(out.join('\n') + '\n');
+});
