@@ -24,6 +24,8 @@ packages=(
   golang-go              # Go 1.19: the Go child SDK (sdk/go), built offline in GOPATH mode
   golang-google-protobuf-dev  # google.golang.org/protobuf sources, the Go SDK's protobuf runtime
   protoc-gen-go          # checks that the Go SDK's committed .pb.go files match a fresh generation
+  clang                  # builds the fuzzers (sdk/c/fuzz)
+  libclang-rt-14-dev     # libFuzzer and the sanitizers' runtimes for clang
 )
 
 missing=()

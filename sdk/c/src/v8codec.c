@@ -242,7 +242,7 @@ static int rd_double(dec_t *d, double *out) {
     return dfail(d, d->i, CORD_EPROTOCOL, "the value ends inside a double");
   memcpy(out, d->p + d->i, 8);
   d->i += 8;
-  if (isnan(*out))
+  if (*out != *out)
     *out = NAN; /* one NaN, as V8 reads them */
   return 0;
 }
@@ -395,6 +395,15 @@ static int push_frame(dec_t *d, cord_value_t *node, uint8_t kind, size_t at) {
   return 0;
 }
 
+/* Whether a number key is an integer that JavaScript prints in plain
+ * decimal (below 1e21), without libm: above 2**53 every double is one. */
+static int integral_key(double x) {
+  double m = x < 0 ? -x : x;
+  if (!(m < 1e21))
+    return 0; /* NaN too */
+  return m >= 9007199254740992.0 || (double)(int64_t)x == x;
+}
+
 /* Reads an object key: a string, or a number that names an index. */
 static int rd_key(dec_t *d, const char **key, size_t *len) {
   uint8_t tag;
@@ -435,7 +444,7 @@ static int rd_key(dec_t *d, const char **key, size_t *len) {
   case T_DOUBLE:
     if ((r = rd_double(d, &x)) != 0)
       return r;
-    if (x != floor(x) || fabs(x) >= 1e21)
+    if (!integral_key(x))
       return dfail(d, at, CORD_EUNSUPPORTED, "an object key that is the number %g (only integral keys are read)", x);
     n = snprintf(buf, sizeof buf, "%.0f", x == 0 ? 0.0 : x);
     break;
