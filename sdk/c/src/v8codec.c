@@ -395,6 +395,22 @@ static int push_frame(dec_t *d, cord_value_t *node, uint8_t kind, size_t at) {
   return 0;
 }
 
+/* Reads the tag of a value, past padding and the object counts ('?') that
+ * old writers put before some values and V8 skips; *at is its offset. */
+static int rd_value_tag(dec_t *d, uint8_t *tag, size_t *at) {
+  uint32_t count;
+  int r;
+  for (;;) {
+    if ((r = rd_tag(d, tag)) != 0)
+      return r;
+    *at = d->i - 1;
+    if (*tag != T_VERIFY_COUNT)
+      return 0;
+    if ((r = rd_varint(d, &count)) != 0)
+      return r;
+  }
+}
+
 /* Whether a number key is an integer that JavaScript prints in plain
  * decimal (below 1e21), without libm: above 2**53 every double is one. */
 static int integral_key(double x) {
@@ -412,15 +428,8 @@ static int rd_key(dec_t *d, const char **key, size_t *len) {
   char buf[32];
   size_t at;
   int r, n;
-  for (;;) {
-    if ((r = rd_tag(d, &tag)) != 0)
-      return r;
-    at = d->i - 1;
-    if (tag != T_VERIFY_COUNT)
-      break;
-    if ((r = rd_varint(d, &u)) != 0)
-      return r;
-  }
+  if ((r = rd_value_tag(d, &tag, &at)) != 0)
+    return r;
   switch (tag) {
   case T_ONE_BYTE:
   case T_TWO_BYTE:
@@ -629,15 +638,8 @@ static int rd_value(dec_t *d, const cord_value_t **v) {
   cord_value_t *n = NULL;
   int r;
   *v = NULL;
-  for (;;) {
-    if ((r = rd_tag(d, &tag)) != 0)
-      return r;
-    at = d->i - 1;
-    if (tag != T_VERIFY_COUNT)
-      break;
-    if ((r = rd_varint(d, &u)) != 0)
-      return r;
-  }
+  if ((r = rd_value_tag(d, &tag, &at)) != 0)
+    return r;
   switch (tag) {
   case T_UNDEFINED: *v = &v_undefined; return 0;
   case T_NULL: *v = &v_null; return 0;

@@ -2,11 +2,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include "helpers.h"
 #include "node_codec.h"
+#include "node_peer.h"
 
 typedef struct {
   const char *text;
@@ -133,37 +130,22 @@ static void read_line(int fd, char *buf, size_t cap) {
 /* Every case above, sent to a real Node.js child on its json channel:
  * it reports whether it emitted 'message' or 'internalMessage'. */
 Test(node_internal, node_agrees, .timeout = 120) {
-  int sv[2], out[2];
-  if (!CORD_TEST_NODE[0])
-    cr_skip_test("node is not installed");
-  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  int sock, out[2];
   cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    dup2(sv[1], 3);
-    dup2(out[1], 1);
-    setenv("NODE_CHANNEL_FD", "3", 1);
-    setenv("NODE_CHANNEL_SERIALIZATION_MODE", "json", 1);
-    execl(CORD_TEST_NODE, CORD_TEST_NODE, NODE_INTERNAL_PEER_JS, (char *)NULL);
-    _exit(127);
-  }
-  close(sv[1]);
+  pid_t pid = spawn_node_peer(NODE_INTERNAL_PEER_JS, "json", out[1], &sock);
   close(out[1]);
   char line[256];
   read_line(out[0], line, sizeof line);
   cr_assert_str_eq(line, "ready");
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     size_t n = strlen(cases[i].text);
-    cr_assert_eq(write(sv[0], cases[i].text, n), (ssize_t)n);
-    cr_assert_eq(write(sv[0], "\n", 1), 1);
+    cr_assert_eq(write(sock, cases[i].text, n), (ssize_t)n);
+    cr_assert_eq(write(sock, "\n", 1), 1);
     read_line(out[0], line, sizeof line);
     int internal = !strncmp(line, "internal", 8);
     cr_expect_eq(internal, cases[i].kind != CORD__NODE_USER, "[%s]: node says %s", cases[i].text, line);
   }
-  close(sv[0]); /* end of file: the child's channel closes and it exits */
-  int st;
-  cr_assert_eq(waitpid(pid, &st, 0), pid);
-  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node exited with %d", st);
+  close(sock); /* end of file: the child's channel closes and it exits */
+  expect_node_exit_0(pid);
   close(out[0]);
 }

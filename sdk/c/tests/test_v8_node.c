@@ -4,10 +4,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-
-#include "helpers.h"
+#include "node_peer.h"
 
 static cord_arena_t A;
 
@@ -194,21 +191,9 @@ static const char *str(const cord_value_t *v) {
 }
 
 Test(v8_node, every_type_both_ways, .timeout = 120) {
-  int sv[2];
-  if (!CORD_TEST_NODE[0])
-    cr_skip_test("node is not installed");
+  int sock;
+  pid_t pid = spawn_node_peer(NODE_V8_PEER_JS, "advanced", -1, &sock);
   cord_arena_init(&A, 0);
-  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    dup2(sv[1], 3);
-    setenv("NODE_CHANNEL_FD", "3", 1);
-    setenv("NODE_CHANNEL_SERIALIZATION_MODE", "advanced", 1);
-    execl(CORD_TEST_NODE, CORD_TEST_NODE, NODE_V8_PEER_JS, (char *)NULL);
-    _exit(127);
-  }
-  close(sv[1]);
 
   /* Node.js -> C: each value decodes to what C builds, and C's bytes for
    * it are the bytes Node.js wrote. */
@@ -216,7 +201,7 @@ Test(v8_node, every_type_both_ways, .timeout = 120) {
   int n = 0, done = -1;
   while (done < 0) {
     size_t len;
-    uint8_t *f = read_frame(sv[0], &len);
+    uint8_t *f = read_frame(sock, &len);
     cr_assert_not_null(f, "node closed early");
     const cord_value_t *msg;
     cord_v8_error_t e;
@@ -251,10 +236,10 @@ Test(v8_node, every_type_both_ways, .timeout = 120) {
 
   /* C -> Node.js: each value, built in C, is what Node.js expects (util.isDeepStrictEqual). */
   for (int i = 0; i < n; i++)
-    send_value(sv[0], obj("name", S(names[i]), "value", expected(names[i]), NULL));
+    send_value(sock, obj("name", S(names[i]), "value", expected(names[i]), NULL));
   for (int i = 0; i < n; i++) {
     size_t len;
-    uint8_t *f = read_frame(sv[0], &len);
+    uint8_t *f = read_frame(sock, &len);
     cr_assert_not_null(f, "node closed before answering all");
     const cord_value_t *reply;
     cr_assert_eq(cord_v8_decode(&A, f, len, 0, &reply, NULL), 0);
@@ -263,9 +248,7 @@ Test(v8_node, every_type_both_ways, .timeout = 120) {
               str(cord_value_get(reply, "name")), str(cord_value_get(reply, "seen")));
     free(f);
   }
-  close(sv[0]);
-  int st;
-  cr_assert_eq(waitpid(pid, &st, 0), pid);
-  cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "node exited with %d", st);
+  close(sock);
+  expect_node_exit_0(pid);
   cord_arena_free(&A);
 }
