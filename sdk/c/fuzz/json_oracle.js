@@ -50,7 +50,13 @@ process.stdin.on('data', (chunk) => {
     if (buf.length < 4 + n + 11) break;
     const text = buf.subarray(4, 4 + n);
     const a = 4 + n;
-    out.push(judge(text, buf[a], buf[a + 1], buf[a + 2], buf.readUInt32LE(a + 3), buf.readUInt32LE(a + 7)));
+    let verdict;
+    try {
+      verdict = judge(text, buf[a], buf[a + 1], buf[a + 2], buf.readUInt32LE(a + 3), buf.readUInt32LE(a + 7));
+    } catch (e) { // say why, rather than stop: the C side reports it with the input
+      verdict = 'the oracle failed: ' + String(e && e.message).split('\n')[0];
+    }
+    out.push(verdict);
     buf = buf.subarray(a + 11);
   }
   if (out.length) process.stdout.write(out.join('\n') + '\n');

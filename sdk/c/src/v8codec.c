@@ -218,23 +218,35 @@ static int dnomem(dec_t *d) {
   return dfail(d, d->i, -ENOMEM, "out of memory (the arena's limit, or malloc) decoding the value");
 }
 
-static int rd_varint(dec_t *d, uint32_t *out) {
-  uint32_t v = 0;
-  size_t k;
-  for (k = 0; k < 5; k++) {
+/*
+ * A varint read as V8's ReadVarint<T> reads it, T of `bits` bits: at most
+ * bits/8 + 1 bytes are taken, even if the last says more follow, and bits
+ * past T's width are dropped. Node.js writes none of that, but this is how
+ * its reader takes what it is given.
+ */
+static int rd_varint_bits(dec_t *d, uint32_t *out, unsigned bits) {
+  uint32_t v = 0, mask = bits >= 32 ? 0xFFFFFFFFu : (1u << bits) - 1;
+  unsigned shift;
+  for (shift = 0; shift < bits; shift += 7) {
     uint8_t b;
     if (d->i >= d->n)
       return dfail(d, d->i, CORD_EPROTOCOL, "the value ends inside a varint");
     b = d->p[d->i++];
-    if (k == 4 && b > 0x0F)
-      return dfail(d, d->i - 1, CORD_EPROTOCOL, "a varint larger than 32 bits");
-    v |= (uint32_t)(b & 0x7F) << (7 * k);
+    v |= ((uint32_t)(b & 0x7F) << shift) & mask;
     if (!(b & 0x80)) {
       *out = v;
       return 0;
     }
   }
-  return dfail(d, d->i, CORD_EPROTOCOL, "a varint larger than 32 bits");
+  /* The last byte said more follow: V8 stops there, but only if a byte does follow. */
+  if (d->i >= d->n)
+    return dfail(d, d->i, CORD_EPROTOCOL, "the value ends inside a varint");
+  *out = v;
+  return 0;
+}
+
+static int rd_varint(dec_t *d, uint32_t *out) {
+  return rd_varint_bits(d, out, 32);
 }
 
 static int rd_double(dec_t *d, double *out) {
@@ -411,13 +423,57 @@ static int rd_value_tag(dec_t *d, uint8_t *tag, size_t *at) {
   }
 }
 
-/* Whether a number key is an integer that JavaScript prints in plain
- * decimal (below 1e21), without libm: above 2**53 every double is one. */
-static int integral_key(double x) {
-  double m = x < 0 ? -x : x;
-  if (!(m < 1e21))
-    return 0; /* NaN too */
-  return m >= 9007199254740992.0 || (double)(int64_t)x == x;
+/*
+ * Writes x as JavaScript's Number.prototype.toString() does (ECMA-262
+ * Number::toString): the shortest digits that read back as x, in plain
+ * decimal from 1e-7 up to 1e21 and with an exponent outside. A key 1.5
+ * names the property "1.5". Returns the length written into out[32].
+ */
+static int js_number(double x, char *out) {
+  char e[40], digits[20];
+  int p, k = 0, n, i, o = 0;
+  if (x != x)
+    return sprintf(out, "NaN");
+  if (x == 0)
+    return sprintf(out, "0");
+  if (x < 0)
+    out[o++] = '-', x = -x;
+  if (x > 1.7976931348623157e308)
+    return o + sprintf(out + o, "Infinity");
+  for (p = 1; p <= 17; p++) { /* the fewest significant digits that round-trip */
+    snprintf(e, sizeof e, "%.*e", p - 1, x);
+    if (strtod(e, NULL) == x)
+      break;
+  }
+  for (i = 0; e[i] && e[i] != 'e'; i++)
+    if (e[i] != '.')
+      digits[k++] = e[i];
+  n = atoi(e + i + 1) + 1; /* x = 0.d1d2... * 10^n */
+  while (k > 1 && digits[k - 1] == '0')
+    k--;
+  if (k <= n && n <= 21) {
+    memcpy(out + o, digits, (size_t)k), o += k;
+    for (i = k; i < n; i++)
+      out[o++] = '0';
+  } else if (0 < n && n <= 21) {
+    memcpy(out + o, digits, (size_t)n), o += n;
+    out[o++] = '.';
+    memcpy(out + o, digits + n, (size_t)(k - n)), o += k - n;
+  } else if (-6 < n && n <= 0) {
+    out[o++] = '0', out[o++] = '.';
+    for (i = n; i < 0; i++)
+      out[o++] = '0';
+    memcpy(out + o, digits, (size_t)k), o += k;
+  } else {
+    out[o++] = digits[0];
+    if (k > 1) {
+      out[o++] = '.';
+      memcpy(out + o, digits + 1, (size_t)(k - 1)), o += k - 1;
+    }
+    o += sprintf(out + o, "e%c%d", n - 1 < 0 ? '-' : '+', n - 1 < 0 ? 1 - n : n - 1);
+  }
+  out[o] = 0;
+  return o;
 }
 
 /* Reads an object key: a string, or a number that names an index. */
@@ -453,9 +509,7 @@ static int rd_key(dec_t *d, const char **key, size_t *len) {
   case T_DOUBLE:
     if ((r = rd_double(d, &x)) != 0)
       return r;
-    if (!integral_key(x))
-      return dfail(d, at, CORD_EUNSUPPORTED, "an object key that is the number %g (only integral keys are read)", x);
-    n = snprintf(buf, sizeof buf, "%.0f", x == 0 ? 0.0 : x);
+    n = js_number(x, buf);
     break;
   default:
     return dfail(d, at, CORD_EPROTOCOL, "an object key must be a string or a number, not tag 0x%02x (%s)", tag,
@@ -469,6 +523,45 @@ static int rd_key(dec_t *d, const char **key, size_t *len) {
     *key = k;
     *len = (size_t)n;
   }
+  return 0;
+}
+
+static int index_cmp(const void *a, const void *b) {
+  uint32_t x, y;
+  index_key(((const cord_member_t *)a)->key, ((const cord_member_t *)a)->key_len, &x);
+  index_key(((const cord_member_t *)b)->key, ((const cord_member_t *)b)->key_len, &y);
+  return x < y ? -1 : x > y;
+}
+
+/*
+ * Puts members in the order JavaScript lists them: element indices
+ * ascending, then the other keys as they came. V8 writes them so; a
+ * hand-made message may not, and the reader should see what Node.js would.
+ */
+static int js_order(cord_member_t *m, size_t n) {
+  size_t k, nidx = 0, sorted = 1, j = 0;
+  uint32_t idx, last = 0;
+  cord_member_t *t;
+  for (k = 0; k < n; k++)
+    if (index_key(m[k].key, m[k].key_len, &idx)) {
+      if (k != nidx || (nidx && idx < last))
+        sorted = 0;
+      last = idx;
+      nidx++;
+    }
+  if (sorted)
+    return 0;
+  if (!(t = malloc(n * sizeof *t)))
+    return -ENOMEM;
+  for (k = 0; k < n; k++)
+    if (index_key(m[k].key, m[k].key_len, &idx))
+      t[j++] = m[k];
+  qsort(t, nidx, sizeof *t, index_cmp);
+  for (k = 0; k < n; k++)
+    if (!index_key(m[k].key, m[k].key_len, &idx))
+      t[j++] = m[k];
+  memcpy(m, t, n * sizeof *t);
+  free(t);
   return 0;
 }
 
@@ -489,6 +582,8 @@ static int take_members(dec_t *d, frame_t *f, cord_member_t **out, uint32_t *cou
     return dnomem(d);
   if (dup)
     return dfail(d, d->i, CORD_EPROTOCOL, "the key \"%.60s\" twice in one object (V8 refuses it too)", dup->key);
+  if (js_order(m, n))
+    return dnomem(d);
   d->ntmp = f->base;
   *out = m;
   *count = (uint32_t)n;
@@ -538,6 +633,12 @@ static int finish_frame(dec_t *d, uint8_t tag, size_t at, const cord_value_t **d
     if (n1 != count || n2 != v->aux)
       return dfail(d, at, CORD_EPROTOCOL, "an array of %u properties and length %u says %u and %u",
                    (unsigned)count, (unsigned)v->aux, (unsigned)n1, (unsigned)n2);
+    if (f->kind == FR_SPARSE) { /* an element at or past the length makes it longer, as in JavaScript */
+      uint32_t k, idx;
+      for (k = 0; k < count; k++)
+        if (index_key(m[k].key, m[k].key_len, &idx) && idx >= v->aux)
+          v->aux = idx + 1;
+    }
     if (count) {
       if (!(v->u.array.props = new_node(d, CORD_VALUE_OBJECT)))
         return dnomem(d);
@@ -600,7 +701,7 @@ static int rd_error(dec_t *d, cord_value_t *e, uint32_t id, int *done) {
     const char *s;
     cord_value_t *str;
     int r;
-    if ((r = rd_varint(d, &tag)) != 0)
+    if ((r = rd_varint_bits(d, &tag, 8)) != 0)
       return r;
     if (tag && tag < 0x80 && strchr(protos, (int)tag)) {
       e->kind = (uint8_t)(strchr(protos, (int)tag) - protos + 1);
@@ -684,6 +785,8 @@ static int rd_value(dec_t *d, const cord_value_t **v) {
     if ((r = rd_varint(d, &u)) != 0)
       return r;
     bytes = (u >> 1) & 0x3FFFFFFFu;
+    if (!bytes && (u & 1))
+      return dfail(d, at, CORD_EPROTOCOL, "a BigInt with a sign and no digits (V8 refuses it too)");
     if (bytes > d->n - d->i)
       return dfail(d, at, CORD_EPROTOCOL, "a BigInt of length %u, with %zu bytes left", (unsigned)bytes, d->n - d->i);
     len = bytes;
@@ -783,8 +886,7 @@ static int rd_value(dec_t *d, const cord_value_t **v) {
       return r;
     if ((r = rd_varint(d, &n->aux)) != 0)
       return r;
-    if ((n->aux & ~REGEXP_KNOWN) ||
-        ((n->aux & CORD_REGEXP_UNICODE) && (n->aux & CORD_REGEXP_UNICODE_SETS)))
+    if (n->aux & ~REGEXP_KNOWN)
       return dfail(d, at, CORD_EPROTOCOL, "RegExp flags 0x%x that V8 refuses", (unsigned)n->aux);
     d->ids[id] = n;
     break;
@@ -875,6 +977,9 @@ static int deliver(dec_t *d, const cord_value_t *v, const cord_value_t **root) {
     f = &d->fr[d->nfr - 1];
     switch (f->kind) {
     case FR_HOST:
+      if (!v || v->type < CORD_VALUE_OBJECT)
+        return dfail(d, f->at, CORD_EPROTOCOL, "a Node.js host object whose copy is a %s, not an object",
+                     v ? cord_value_type_name(v->type) : "hole");
       d->ids[f->id] = v;
       d->nfr--;
       continue;
@@ -984,10 +1089,7 @@ static int decode(dec_t *d, const cord_value_t **out) {
       break;
     }
   }
-  while (d->i < d->n && d->p[d->i] == T_PADDING)
-    d->i++;
-  if (d->i != d->n)
-    return dfail(d, d->i, CORD_EPROTOCOL, "%zu bytes after the value", d->n - d->i);
+  /* Bytes after the value are ignored, as Node.js's reader ignores them. */
   *out = root;
   return 0;
 }
@@ -1271,7 +1373,7 @@ static int put_value(enc_t *e, const cord_value_t *v) {
   switch (v->type) {
   case CORD_VALUE_DATE: put_tag_double(e, T_DATE, v->u.number); return 0;
   case CORD_VALUE_REGEXP:
-    if ((v->aux & ~REGEXP_KNOWN) || ((v->aux & CORD_REGEXP_UNICODE) && (v->aux & CORD_REGEXP_UNICODE_SETS)))
+    if (v->aux & ~REGEXP_KNOWN)
       return efail(e, -EINVAL, "RegExp flags 0x%x that V8 refuses", (unsigned)v->aux);
     put_byte(e, T_REGEXP);
     if ((r = put_string(e, 0, v->u.string.ptr ? v->u.string.ptr : "", v->u.string.len)) != 0)

@@ -182,6 +182,12 @@ Test(v8_values, reading_what_node_sent) {
   cr_assert_eq(cord_v8_decode(&a, host, sizeof host, 0, &v, NULL), 0);
   cr_expect_eq(v->type, CORD_VALUE_OBJECT);
   cr_expect_eq(cord_value_get(v, "a")->type, CORD_VALUE_UNDEFINED);
+  /* members in JavaScript's order: element indices first, ascending, whatever the wire's */
+  uint8_t order[] = {0xff, 0x0f, 0x6f, 0x22, 0x01, 0x61, 0x49, 0x02, 0x49, 0x04, 0x49, 0x06, 0x49, 0x02, 0x49, 0x02, 0x7b, 0x03};
+  cr_assert_eq(cord_v8_decode(&a, order, sizeof order, 0, &v, NULL), 0);
+  cr_expect_str_eq(v->u.object.members[0].key, "1");
+  cr_expect_str_eq(v->u.object.members[1].key, "2");
+  cr_expect_str_eq(v->u.object.members[2].key, "a");
   /* padding, U (uint32) and ? (object count) are read, as V8 does */
   uint8_t pads[] = {0xff, 0x0f, 0x00, 0x00, 0x3f, 0x01, 0x55, 0x80, 0x80, 0x80, 0x80, 0x08, 0x00};
   cr_assert_eq(cord_v8_decode(&a, pads, sizeof pads, 0, &v, NULL), 0);
