@@ -776,7 +776,7 @@ typedef enum cord_error_kind {
 typedef struct cord_value cord_value_t;
 
 /* A member of an object: a key (UTF-8, NUL-terminated; number keys such as
- * {1: x} appear in their decimal form "1") and its value. */
+ * {1: x} appear as JavaScript names them, "1") and its value. */
 typedef struct cord_member {
   const char *key;
   size_t key_len;
@@ -927,11 +927,13 @@ typedef struct cord_v8_error {
  * CORD_V8_ARENA_BOUND(len) bytes for any input (32 bytes per input byte
  * for a message of Boolean objects, the worst; JSON-like data takes 4 to
  * 12), and temporary memory of the same order is freed before returning.
- * Duplicate keys are refused, as V8 does. Returns 0; CORD_EPROTOCOL for
- * bytes that are no such value; CORD_EUNSUPPORTED for a V8 tag this codec
- * does not cover (SharedArrayBuffer, WebAssembly, ...) or refused by
- * flags; -ENOMEM when
- * the arena's limit or malloc says no; -EINVAL for unknown flags. On
+ * It reads as Node.js 20's reader does: duplicate keys are refused, bytes
+ * after the value are ignored, an object's members come in JavaScript's
+ * order (element indices first). Returns 0; CORD_EPROTOCOL for bytes
+ * that are no such value; CORD_EUNSUPPORTED for a V8 tag this codec does
+ * not cover (SharedArrayBuffer, WebAssembly, ...) or refused by flags;
+ * -ENOMEM when the arena's limit or malloc says no; -EINVAL for unknown
+ * flags. On
  * failure err (may be NULL) says what and where, and the arena keeps what
  * was allocated until reset.
  */
