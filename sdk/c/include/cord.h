@@ -919,7 +919,7 @@ typedef struct cord_v8_error {
 
 /*
  * cord_v8_decode: reads one value serialized by V8 (buf[0..len): the
- * header FF 0F, or versions 13 and 14, then the value; Node.js's host
+ * header FF 0F, or version 14's FF 0E, then the value; Node.js's host
  * objects for Buffer, typed arrays and DataView), into nodes allocated from
  * `a`. On success *out is the value, valid until the arena is reset, and
  * no pointer refers into buf. Memory is reserved as the bytes are read,

@@ -1036,8 +1036,10 @@ static int decode(dec_t *d, const cord_value_t **out) {
   if (d->version > V8_VERSION)
     return dfail(d, 1, CORD_EPROTOCOL, "V8 format version %u, newer than 15 (V8 refuses it too)",
                  (unsigned)d->version);
-  if (d->version < 13)
-    return dfail(d, 1, CORD_EUNSUPPORTED, "V8 format version %u (this codec reads 13 to 15)", (unsigned)d->version);
+  /* Version 13 is left out: V8 reads its data twice, the second time in a
+   * "broken data" mode whose object ids go on from the first attempt. */
+  if (d->version < 14)
+    return dfail(d, 1, CORD_EUNSUPPORTED, "V8 format version %u (this codec reads 14 and 15)", (unsigned)d->version);
   for (;;) {
     frame_t *f = d->nfr ? &d->fr[d->nfr - 1] : NULL;
     if (f && f->kind != FR_CAUSE && f->kind != FR_HOST && !f->want_value &&

@@ -87,8 +87,8 @@ Test(v8_hostile, tags_not_covered_are_named) {
   refused(unknown, sizeof unknown, CORD_EPROTOCOL, "0x01 is not a V8 tag");
   uint8_t newer[] = {0xff, 0x10, 0x5f};
   refused(newer, sizeof newer, CORD_EPROTOCOL, "version 16");
-  uint8_t older[] = {0xff, 0x0c, 0x5f};
-  refused(older, sizeof older, CORD_EUNSUPPORTED, "version 12");
+  uint8_t older[] = {0xff, 0x0d, 0x5f};
+  refused(older, sizeof older, CORD_EUNSUPPORTED, "version 13");
   uint8_t nohead[] = {0x5f};
   refused(nohead, sizeof nohead, CORD_EPROTOCOL, "no V8 header");
   uint8_t bigsign[] = {0xff, 0x0f, 0x5a, 0x01};
