@@ -149,3 +149,61 @@ Test(node_internal, node_agrees, .timeout = 120) {
   expect_node_exit_0(pid);
   close(out[0]);
 }
+
+/* The same rule on `advanced` messages (as Node.js's advanced channel wrote them). */
+static const struct {
+  uint8_t bytes[64];
+  size_t len;
+  cord__node_kind_t kind;
+} v8_cases[] = {
+    {{0xff, 0x0f, 0x6f, 0x22, 0x03, 0x63, 0x6d, 0x64, 0x22, 0x0b, 0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x48, 0x41, 0x4e, 0x44,
+      0x4c, 0x45, 0x22, 0x04, 0x74, 0x79, 0x70, 0x65, 0x22, 0x0a, 0x6e, 0x65, 0x74, 0x2e, 0x53, 0x6f, 0x63, 0x6b, 0x65,
+      0x74, 0x22, 0x03, 0x6d, 0x73, 0x67, 0x6f, 0x22, 0x03, 0x73, 0x65, 0x71, 0x49, 0x02, 0x7b, 0x01, 0x7b, 0x03},
+     56, CORD__NODE_HANDLE}, /* {cmd: 'NODE_HANDLE', type: 'net.Socket', msg: {seq: 1}} */
+    {{0xff, 0x0f, 0x6f, 0x22, 0x03, 0x63, 0x6d, 0x64, 0x22, 0x05, 0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x7b, 0x01},
+     17, CORD__NODE_USER}, /* {cmd: 'NODE_'} */
+    {{0xff, 0x0f, 0x41, 0x01, 0x49, 0x02, 0x22, 0x03, 0x63, 0x6d, 0x64, 0x22, 0x06, 0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x58,
+      0x24, 0x01, 0x01},
+     22, CORD__NODE_OTHER}, /* an array with a cmd property */
+    {{0xff, 0x0f, 0x6f, 0x22, 0x03, 0x63, 0x6d, 0x64, 0x73, 0x22, 0x06, 0x4e, 0x4f, 0x44, 0x45, 0x5f, 0x58, 0x7b, 0x01},
+     19, CORD__NODE_USER}, /* {cmd: new String('NODE_X')}: not a string */
+    {{0xff, 0x0f, 0x6f, 0x22, 0x03, 0x63, 0x6d, 0x64, 0x63, 0x0c, 0x4e, 0x00, 0x4f, 0x00, 0x44, 0x00, 0x45, 0x00, 0x5f,
+      0x00, 0xac, 0x20, 0x7b, 0x01},
+     24, CORD__NODE_OTHER}, /* {cmd: 'NODE_\u20ac'}, in UTF-16 */
+};
+
+Test(node_internal, advanced_messages) {
+  cord_arena_t a;
+  cord_arena_init(&a, 0);
+  for (size_t i = 0; i < sizeof v8_cases / sizeof *v8_cases; i++) {
+    const cord_value_t *v, *msg;
+    cord__handle_type_t type;
+    cr_assert_eq(cord_v8_decode(&a, v8_cases[i].bytes, v8_cases[i].len, 0, &v, NULL), 0, "case %zu", i);
+    cr_expect_eq(cord__node_value_kind(v, &msg, &type), v8_cases[i].kind, "case %zu", i);
+    if (v8_cases[i].kind == CORD__NODE_HANDLE) {
+      cr_expect_eq(type, CORD__HANDLE_NET_SOCKET);
+      cr_expect_eq(cord_value_get(msg, "seq")->u.int32, 1);
+    }
+  }
+  cord_arena_free(&a);
+}
+
+Test(node_internal, node_agrees_on_advanced_messages, .timeout = 120) {
+  int sock, out[2];
+  char line[256];
+  cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+  pid_t pid = spawn_node_peer(NODE_INTERNAL_PEER_JS, "advanced", out[1], &sock);
+  close(out[1]);
+  read_line(out[0], line, sizeof line);
+  cr_assert_str_eq(line, "ready");
+  for (size_t i = 0; i < sizeof v8_cases / sizeof *v8_cases; i++) {
+    uint8_t h[4] = {0, 0, 0, (uint8_t)v8_cases[i].len};
+    cr_assert_eq(write(sock, h, 4), 4);
+    cr_assert_eq(write(sock, v8_cases[i].bytes, v8_cases[i].len), (ssize_t)v8_cases[i].len);
+    read_line(out[0], line, sizeof line);
+    cr_expect_eq(!strncmp(line, "internal", 8), v8_cases[i].kind != CORD__NODE_USER, "case %zu: node says %s", i, line);
+  }
+  close(sock);
+  expect_node_exit_0(pid);
+  close(out[0]);
+}
