@@ -1,13 +1,6 @@
 /* fuzz_json.c: libFuzzer harness for the json binding's checker and NODE-7 scanner, held equal to Node.js's JSON.parse and isInternal. */
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "node_codec.h"
+#include "oracle.h"
 
 /*
  * With CORD_FUZZ_NODE (a node binary) and CORD_FUZZ_ORACLE (json_oracle.js)
@@ -17,39 +10,10 @@
  * what C alone can: no crash, no read outside the input (ASan), spans
  * inside the text.
  */
-static FILE *to_node, *from_node;
-
-static void start_oracle(void) {
-  const char *node = getenv("CORD_FUZZ_NODE"), *oracle = getenv("CORD_FUZZ_ORACLE");
-  int in[2], out[2];
-  pid_t pid;
-  if (!node || !oracle || !*node || pipe(in) || pipe(out))
-    return;
-  pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execl(node, node, oracle, (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  signal(SIGPIPE, SIG_IGN);
-  to_node = fdopen(in[1], "w");
-  from_node = fdopen(out[0], "r");
-}
-
-static void put32(uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-  fwrite(b, 1, 4, to_node);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
-  start_oracle();
+  oracle_start(getenv("CORD_FUZZ_NODE"), NULL, getenv("CORD_FUZZ_ORACLE"));
   return 0;
 }
 
@@ -65,22 +29,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cord__node_scan(data, size, &m);
   if (m.cmd.off + m.cmd.len > size || m.msg.off + m.msg.len > size || m.type.off + m.type.len > size)
     abort();
-  if (to_node && size < (1u << 20)) {
+  if (oracle_in >= 0 && size < (1u << 20)) {
+    uint8_t answers[3] = {r == 0, r == 0 ? (uint8_t)m.kind : 0, r == 0 ? (uint8_t)m.handle_type : 0};
     char line[512];
-    put32((uint32_t)size);
-    fwrite(data, 1, size, to_node);
-    fputc(r == 0, to_node);
-    fputc(r == 0 ? (int)m.kind : 0, to_node);
-    fputc(r == 0 ? (int)m.handle_type : 0, to_node);
-    put32((uint32_t)m.msg.off);
-    put32((uint32_t)m.msg.len);
-    fflush(to_node);
-    if (!fgets(line, sizeof line, from_node)) {
-      fprintf(stderr, "fuzz_json: the Node.js oracle stopped\n");
-      abort();
-    }
-    if (strcmp(line, "ok\n")) {
-      fprintf(stderr, "fuzz_json: Node.js and C disagree: %s", line);
+    oracle_put32((uint32_t)size);
+    oracle_write(data, size);
+    oracle_write(answers, 3);
+    oracle_put32((uint32_t)m.msg.off);
+    oracle_put32((uint32_t)m.msg.len);
+    oracle_read_line(line, sizeof line);
+    if (strcmp(line, "ok")) {
+      fprintf(stderr, "fuzz_json: Node.js and C disagree: %s\n", line);
       abort();
     }
   }

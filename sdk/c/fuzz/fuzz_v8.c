@@ -1,24 +1,14 @@
 /* fuzz_v8.c: libFuzzer harness for the advanced-serialization codec: decode any bytes within the arena bound, and re-encode to a fixed point. */
-#include <errno.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "cord.h"
+#include "oracle.h"
 
 /*
  * For any input: decoding never crashes, never needs more arena than
  * CORD_V8_ARENA_BOUND(size), and fails only with EPROTOCOL or
  * EUNSUPPORTED. For a decoded value: encoding succeeds (or refuses a
- * value Node.js could not read: too deep, or a sparse element past the
- * length), the encoding decodes again, and encodes to the same bytes.
- */
-/*
+ * value too deep for Node.js to read), the encoding decodes again, and
+ * encodes to the same bytes.
+ *
  * With CORD_FUZZ_NODE and CORD_FUZZ_V8_ORACLE (v8_oracle.js) in the
  * environment, every input also goes to Node.js's own advanced-channel
  * reader. Where both read it, Node.js must read C's re-encoding as the
@@ -31,50 +21,23 @@
  * nesting past its stack. Anything else aborts. CORD_FUZZ_V8_EXPLORE=1
  * prints every input on which the two differ.
  */
-static FILE *to_node, *from_node;
-
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
-  const char *node = getenv("CORD_FUZZ_NODE"), *oracle = getenv("CORD_FUZZ_V8_ORACLE");
-  int in[2], out[2];
   (void)argc;
   (void)argv;
-  if (!node || !oracle || !*node || pipe(in) || pipe(out))
-    return 0;
-  if (fork() == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    close(in[1]);
-    close(out[0]);
-    execl(node, node, "--expose-internals", oracle, (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  signal(SIGPIPE, SIG_IGN);
-  to_node = fdopen(in[1], "w");
-  from_node = fdopen(out[0], "r");
+  oracle_start(getenv("CORD_FUZZ_NODE"), "--expose-internals", getenv("CORD_FUZZ_V8_ORACLE"));
   return 0;
-}
-
-static void put32(uint32_t v) {
-  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-  fwrite(b, 1, 4, to_node);
 }
 
 /* What Node.js says of the input, given C's encoding of it (NULL: C refused, with r and why). */
 static void ask_node(const uint8_t *data, size_t size, const uint8_t *enc, size_t enc_len, int r, const char *why) {
   char line[1024];
-  put32((uint32_t)size);
-  fwrite(data, 1, size, to_node);
-  put32(enc ? (uint32_t)enc_len : 0xffffffffu);
+  oracle_put32((uint32_t)size);
+  oracle_write(data, size);
+  oracle_put32(enc ? (uint32_t)enc_len : 0xffffffffu);
   if (enc)
-    fwrite(enc, 1, enc_len, to_node);
-  fflush(to_node);
-  if (!fgets(line, sizeof line, from_node)) {
-    fprintf(stderr, "fuzz_v8: the Node.js oracle stopped\n");
-    abort();
-  }
-  if (getenv("CORD_FUZZ_V8_EXPLORE") && strcmp(line, "equal\n") && strcmp(line, "both-refuse\n")) {
+    oracle_write(enc, enc_len);
+  oracle_read_line(line, sizeof line);
+  if (getenv("CORD_FUZZ_V8_EXPLORE") && strcmp(line, "equal") && strcmp(line, "both-refuse")) {
     size_t k;
     fprintf(stderr, "fuzz_v8: %.*s   C: %d %s  [", (int)strcspn(line, "\n"), line, r, why);
     for (k = 0; k < size && k < 48; k++)
@@ -82,7 +45,7 @@ static void ask_node(const uint8_t *data, size_t size, const uint8_t *enc, size_
     fprintf(stderr, "]\n");
   }
   if (!strncmp(line, "differs", 7)) {
-    fprintf(stderr, "fuzz_v8: Node.js reads C's re-encoding as another value: %s", line);
+    fprintf(stderr, "fuzz_v8: Node.js reads C's re-encoding as another value: %s\n", line);
     abort();
   }
   if (!strncmp(line, "node-accepts", 12) && r != CORD_EUNSUPPORTED && r != CORD_ETOOBIG &&
@@ -92,7 +55,7 @@ static void ask_node(const uint8_t *data, size_t size, const uint8_t *enc, size_
   }
   if (!strncmp(line, "node-refuses", 12) && !strstr(line, "Invalid regular expression") &&
       !strstr(line, "Maximum call stack size exceeded")) {
-    fprintf(stderr, "fuzz_v8: C reads what Node.js refuses: %s", line);
+    fprintf(stderr, "fuzz_v8: C reads what Node.js refuses: %s\n", line);
     abort();
   }
 }
@@ -126,11 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (r && r != CORD_EPROTOCOL && r != CORD_EUNSUPPORTED)
     abort();
-  if (r && to_node && size < (1u << 20))
+  if (r && oracle_in >= 0 && size < (1u << 20))
     ask_node(data, size, NULL, 0, r, e.what);
   if (r == 0) {
     b1 = encode(v, &l1, &r);
-    if (to_node && size < (1u << 20))
+    if (oracle_in >= 0 && size < (1u << 20))
       ask_node(data, size, b1, l1, r, b1 ? "" : "could not encode what it decoded");
     if (!b1) {
       if (r != CORD_ETOOBIG) { /* only a value too deep for Node.js may not go back */
