@@ -60,24 +60,8 @@ function judge(text, valid, kind, type, off, len) {
   return jsonEqual(parse(text.subarray(off, off + len)), m.msg) ? 'ok' : 'msg: the span differs';
 }
 
-let buf = Buffer.alloc(0);
-process.stdin.on('data', (chunk) => {
-  buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-  const out = [];
-  for (;;) {
-    if (buf.length < 4) break;
-    const n = buf.readUInt32LE(0);
-    if (buf.length < 4 + n + 11) break;
-    const text = buf.subarray(4, 4 + n);
-    const a = 4 + n;
-    let verdict;
-    try {
-      verdict = judge(text, buf[a], buf[a + 1], buf[a + 2], buf.readUInt32LE(a + 3), buf.readUInt32LE(a + 7));
-    } catch (e) { // say why, rather than stop: the C side reports it with the input
-      verdict = 'the oracle failed: ' + String(e && e.message).split('\n')[0];
-    }
-    out.push(verdict);
-    buf = buf.subarray(a + 11);
-  }
-  if (out.length) process.stdout.write(out.join('\n') + '\n');
-});
+require('./serve')((buf) => {
+  if (buf.length < 4 || buf.length < 4 + buf.readUInt32LE(0) + 11) return null;
+  const n = buf.readUInt32LE(0), a = 4 + n;
+  return [a + 11, [buf.subarray(4, a), buf[a], buf[a + 1], buf[a + 2], buf.readUInt32LE(a + 3), buf.readUInt32LE(a + 7)]];
+}, judge, 'the oracle failed: ');

@@ -79,25 +79,9 @@ function judge(payload, cEncoding) {
   return d ? 'differs ' + d : 'equal';
 }
 
-let buf = Buffer.alloc(0);
-process.stdin.on('data', (chunk) => {
-  buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-  const out = [];
-  for (;;) {
-    if (buf.length < 4) break;
-    const n = buf.readUInt32LE(0);
-    if (buf.length < 8 + n) break;
-    const m = buf.readUInt32LE(4 + n);
-    const clen = m === 0xffffffff ? 0 : m;
-    if (buf.length < 8 + n + clen) break;
-    let verdict;
-    try {
-      verdict = judge(buf.subarray(4, 4 + n), m === 0xffffffff ? null : buf.subarray(8 + n, 8 + n + clen));
-    } catch (e) { // say why, rather than stop: the C side reports it with the input
-      verdict = 'differs: the oracle failed: ' + String(e && e.message).split('\n')[0];
-    }
-    out.push(verdict);
-    buf = buf.subarray(8 + n + clen);
-  }
-  if (out.length) process.stdout.write(out.join('\n') + '\n');
-});
+require('./serve')((buf) => {
+  if (buf.length < 4 || buf.length < 8 + buf.readUInt32LE(0)) return null;
+  const n = buf.readUInt32LE(0), m = buf.readUInt32LE(4 + n), clen = m === 0xffffffff ? 0 : m;
+  if (buf.length < 8 + n + clen) return null;
+  return [8 + n + clen, [buf.subarray(4, 4 + n), m === 0xffffffff ? null : buf.subarray(8 + n, 8 + n + clen)]];
+}, judge, 'differs: the oracle failed: ');
