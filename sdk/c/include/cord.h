@@ -700,19 +700,19 @@ typedef struct cord_arena {
 
 /* cord_arena_init: an empty arena that will hold at most `limit` bytes
  * (0: no limit). Allocates nothing. */
-void cord_arena_init(cord_arena_t *a, size_t limit);
+CORD_EXTERN void cord_arena_init(cord_arena_t *a, size_t limit);
 
 /* cord_arena_alloc: n bytes aligned to 8, zeroed, valid until the arena is
  * reset or freed; NULL when the limit or malloc says no. */
-void *cord_arena_alloc(cord_arena_t *a, size_t n);
+CORD_EXTERN void *cord_arena_alloc(cord_arena_t *a, size_t n);
 
 /* cord_arena_reset: forgets every value in the arena, keeping its largest
  * chunk for reuse. */
-void cord_arena_reset(cord_arena_t *a);
+CORD_EXTERN void cord_arena_reset(cord_arena_t *a);
 
 /* cord_arena_free: releases all of the arena's memory; it may be used
  * again, as if just initialised with the same limit. */
-void cord_arena_free(cord_arena_t *a);
+CORD_EXTERN void cord_arena_free(cord_arena_t *a);
 
 /* The types of values. The comment says which member of u holds it. */
 typedef enum cord_value_type {
@@ -827,35 +827,35 @@ struct cord_value {
  * an empty dense array), to fill in or grow with cord_value_put() and
  * cord_value_push(). NULL when the arena is full.
  */
-cord_value_t *cord_value_new(cord_arena_t *a, cord_value_type_t type);
+CORD_EXTERN cord_value_t *cord_value_new(cord_arena_t *a, cord_value_type_t type);
 
 /* cord_value_bool, _int32, _double, _date: a node holding the value;
  * NULL when the arena is full. */
-cord_value_t *cord_value_bool(cord_arena_t *a, int b);
-cord_value_t *cord_value_int32(cord_arena_t *a, int32_t i);
-cord_value_t *cord_value_double(cord_arena_t *a, double d);
-cord_value_t *cord_value_date(cord_arena_t *a, double ms);
+CORD_EXTERN cord_value_t *cord_value_bool(cord_arena_t *a, int b);
+CORD_EXTERN cord_value_t *cord_value_int32(cord_arena_t *a, int32_t i);
+CORD_EXTERN cord_value_t *cord_value_double(cord_arena_t *a, double d);
+CORD_EXTERN cord_value_t *cord_value_date(cord_arena_t *a, double ms);
 
 /* cord_value_string: a STRING holding a copy of s[0..len), which must be
  * UTF-8 (WTF-8: lone surrogates allowed); NULL if it is not, or when the
  * arena is full. cord_value_regexp: the same for a RegExp's source, with
  * CORD_REGEXP_* flags (the source must be a pattern JavaScript accepts:
  * Node.js ends on one it cannot compile, and Cord cannot check that). */
-cord_value_t *cord_value_string(cord_arena_t *a, const char *s, size_t len);
-cord_value_t *cord_value_regexp(cord_arena_t *a, const char *source, size_t len, uint32_t flags);
+CORD_EXTERN cord_value_t *cord_value_string(cord_arena_t *a, const char *s, size_t len);
+CORD_EXTERN cord_value_t *cord_value_regexp(cord_arena_t *a, const char *source, size_t len, uint32_t flags);
 
 /* cord_value_bytes: an ARRAYBUFFER, VIEW (kind: cord_view_kind_t) or
  * BIGINT magnitude (kind: 1 if negative) holding a copy of p[0..len),
  * aligned to 8. NULL for another type, or when the arena is full. */
-cord_value_t *cord_value_bytes(cord_arena_t *a, cord_value_type_t type, unsigned kind, const void *p, size_t len);
+CORD_EXTERN cord_value_t *cord_value_bytes(cord_arena_t *a, cord_value_type_t type, unsigned kind, const void *p, size_t len);
 
 /* cord_value_bigint_i64: a BIGINT of the value of i. */
-cord_value_t *cord_value_bigint_i64(cord_arena_t *a, int64_t i);
+CORD_EXTERN cord_value_t *cord_value_bigint_i64(cord_arena_t *a, int64_t i);
 
 /* cord_value_array: an ARRAY of `length` holes to fill with
  * cord_value_set_index(); sparse != 0 makes a sparse array, whose elements
  * are kept by index (any length costs nothing until elements are set). */
-cord_value_t *cord_value_array(cord_arena_t *a, uint32_t length, int sparse);
+CORD_EXTERN cord_value_t *cord_value_array(cord_arena_t *a, uint32_t length, int sparse);
 
 /*
  * cord_value_put: appends the member key[0..strlen(key)) = v to an OBJECT,
@@ -864,35 +864,35 @@ cord_value_t *cord_value_array(cord_arena_t *a, uint32_t length, int sparse);
  * makes cord_v8_encode() refuse the value. Returns 0, -EINVAL (wrong type,
  * v NULL, key not UTF-8) or -ENOMEM.
  */
-int cord_value_put(cord_arena_t *a, cord_value_t *target, const char *key, const cord_value_t *v);
+CORD_EXTERN int cord_value_put(cord_arena_t *a, cord_value_t *target, const char *key, const cord_value_t *v);
 
 /* cord_value_put_n: cord_value_put() with a key of key_len bytes (may hold NUL). */
-int cord_value_put_n(cord_arena_t *a, cord_value_t *target, const char *key, size_t key_len,
-                     const cord_value_t *v);
+CORD_EXTERN int cord_value_put_n(cord_arena_t *a, cord_value_t *target, const char *key, size_t key_len,
+                                 const cord_value_t *v);
 
 /*
  * cord_value_push: appends v to a SET, to a MAP (push the key, then its
  * value), or to a dense ARRAY (its length grows by one; NULL pushes a
  * hole). Returns 0, -EINVAL or -ENOMEM.
  */
-int cord_value_push(cord_arena_t *a, cord_value_t *target, const cord_value_t *v);
+CORD_EXTERN int cord_value_push(cord_arena_t *a, cord_value_t *target, const cord_value_t *v);
 
 /* cord_value_set_index: element i of an ARRAY is v (NULL: a hole); i must
  * be below its length. Returns 0, -EINVAL or -ENOMEM. */
-int cord_value_set_index(cord_arena_t *a, cord_value_t *array, uint32_t i, const cord_value_t *v);
+CORD_EXTERN int cord_value_set_index(cord_arena_t *a, cord_value_t *array, uint32_t i, const cord_value_t *v);
 
 /* ---- reading values ---- */
 
 /* cord_value_get: the value of the member `key` of an OBJECT, ERROR or
  * ARRAY (its non-element properties), or NULL. Linear in the members. */
-const cord_value_t *cord_value_get(const cord_value_t *v, const char *key);
+CORD_EXTERN const cord_value_t *cord_value_get(const cord_value_t *v, const char *key);
 
 /* cord_value_index: element i of an ARRAY (dense or sparse), or NULL for a
  * hole, an index past the end, or another type. */
-const cord_value_t *cord_value_index(const cord_value_t *v, uint32_t i);
+CORD_EXTERN const cord_value_t *cord_value_index(const cord_value_t *v, uint32_t i);
 
 /* cord_value_type_name: "undefined", "object", "Map", ... for a type. */
-const char *cord_value_type_name(int type);
+CORD_EXTERN const char *cord_value_type_name(int type);
 
 /* ---- the wire format ---- */
 
@@ -937,8 +937,8 @@ typedef struct cord_v8_error {
  * failure err (may be NULL) says what and where, and the arena keeps what
  * was allocated until reset.
  */
-int cord_v8_decode(cord_arena_t *a, const void *buf, size_t len, unsigned flags, const cord_value_t **out,
-                   cord_v8_error_t *err);
+CORD_EXTERN int cord_v8_decode(cord_arena_t *a, const void *buf, size_t len, unsigned flags,
+                               const cord_value_t **out, cord_v8_error_t *err);
 
 /*
  * cord_v8_encode: writes v as V8 does (header FF 0F; Latin-1 strings when
@@ -956,7 +956,7 @@ int cord_v8_decode(cord_arena_t *a, const void *buf, size_t len, unsigned flags,
  * nesting deeper than CORD_V8_MAX_DEPTH or a BigInt over V8's 2**30 bits;
  * -ENOMEM. err (may be NULL) names the fault.
  */
-int cord_v8_encode(const cord_value_t *v, void *buf, size_t cap, size_t *len, cord_v8_error_t *err);
+CORD_EXTERN int cord_v8_encode(const cord_value_t *v, void *buf, size_t cap, size_t *len, cord_v8_error_t *err);
 
 #ifdef __cplusplus
 }
