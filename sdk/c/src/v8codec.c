@@ -138,7 +138,7 @@ static const cord_member_t *duplicate_key(const cord_member_t *m, size_t n, int 
           return &m[j];
     return NULL;
   }
-  s = malloc(n * sizeof *s);
+  s = cord__malloc(n * sizeof *s);
   if (!s)
     return *nomem = 1, NULL;
   for (i = 0; i < n; i++)
@@ -147,11 +147,11 @@ static const cord_member_t *duplicate_key(const cord_member_t *m, size_t n, int 
   for (i = 1; i < n && !dup; i++)
     if (!key_cmp(&s[i - 1], &s[i]))
       dup = s[i];
-  free(s);
+  cord__free(s);
   return dup;
 }
 
-/* A growable array of temporaries (malloc'd, freed before returning). */
+/* A growable array of temporaries (freed before returning). */
 static int reserve(void **p, size_t *cap, size_t need, size_t size) {
   size_t c = *cap;
   void *q;
@@ -161,7 +161,7 @@ static int reserve(void **p, size_t *cap, size_t need, size_t size) {
     c = c ? c * 2 : 16;
   if (c > SIZE_MAX / size)
     return -ENOMEM;
-  q = realloc(*p, c * size);
+  q = cord__realloc(*p, c * size);
   if (!q)
     return -ENOMEM;
   *p = q;
@@ -215,7 +215,7 @@ static int dfail(dec_t *d, size_t off, int code, const char *fmt, ...) {
 }
 
 static int dnomem(dec_t *d) {
-  return dfail(d, d->i, -ENOMEM, "out of memory (the arena's limit, or malloc) decoding the value");
+  return dfail(d, d->i, -ENOMEM, "out of memory (the arena's limit, or the allocator) decoding the value");
 }
 
 /*
@@ -551,7 +551,7 @@ static int js_order(cord_member_t *m, size_t n) {
     }
   if (sorted)
     return 0;
-  if (!(t = malloc(n * sizeof *t)))
+  if (!(t = cord__malloc(n * sizeof *t)))
     return -ENOMEM;
   for (k = 0; k < n; k++)
     if (index_key(m[k].key, m[k].key_len, &idx))
@@ -561,7 +561,7 @@ static int js_order(cord_member_t *m, size_t n) {
     if (!index_key(m[k].key, m[k].key_len, &idx))
       t[j++] = m[k];
   memcpy(m, t, n * sizeof *t);
-  free(t);
+  cord__free(t);
   return 0;
 }
 
@@ -1112,9 +1112,9 @@ int cord_v8_decode(cord_arena_t *a, const void *buf, size_t len, unsigned flags,
   r = decode(&d, out);
   if (r)
     *out = NULL;
-  free(d.fr);
-  free(d.tmp);
-  free(d.ids);
+  cord__free(d.fr);
+  cord__free(d.tmp);
+  cord__free(d.ids);
   return r;
 }
 
@@ -1273,11 +1273,11 @@ static int seen(enc_t *e, const cord_value_t *v, uint32_t *id) {
   size_t h, k;
   if (e->seen_count * 2 >= e->seen_cap) {
     size_t cap = e->seen_cap ? e->seen_cap * 2 : 64;
-    const cord_value_t **s = calloc(cap, sizeof *s);
-    uint32_t *ids = malloc(cap * sizeof *ids);
+    const cord_value_t **s = cord__calloc(cap, sizeof *s);
+    uint32_t *ids = cord__malloc(cap * sizeof *ids);
     if (!s || !ids) {
-      free(s);
-      free(ids);
+      cord__free(s);
+      cord__free(ids);
       return -ENOMEM;
     }
     for (k = 0; k < e->seen_cap; k++) {
@@ -1288,8 +1288,8 @@ static int seen(enc_t *e, const cord_value_t *v, uint32_t *id) {
       s[h] = e->seen[k];
       ids[h] = e->seen_id[k];
     }
-    free(e->seen);
-    free(e->seen_id);
+    cord__free(e->seen);
+    cord__free(e->seen_id);
     e->seen = s;
     e->seen_id = ids;
     e->seen_cap = cap;
@@ -1538,9 +1538,9 @@ int cord_v8_encode(const cord_value_t *v, void *buf, size_t cap, size_t *len, co
   r = put_value(&e, v);
   while (!r && e.nst)
     r = step(&e);
-  free(e.seen);
-  free(e.seen_id);
-  free(e.st);
+  cord__free(e.seen);
+  cord__free(e.seen_id);
+  cord__free(e.st);
   *len = e.pos;
   if (r)
     return r;

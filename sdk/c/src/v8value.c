@@ -31,7 +31,7 @@ static struct cord__chunk *new_chunk(cord_arena_t *a, size_t cap, int behind) {
   struct cord__chunk *c;
   if (cap > SIZE_MAX - CHUNK_HEAD || (a->limit && (a->bytes > a->limit || a->limit - a->bytes < CHUNK_HEAD + cap)))
     return NULL;
-  c = malloc(CHUNK_HEAD + cap);
+  c = cord__malloc(CHUNK_HEAD + cap);
   if (!c)
     return NULL;
   c->cap = cap;
@@ -84,10 +84,10 @@ void cord_arena_reset(cord_arena_t *a) {
     next = c->next;
     if (!keep || c->cap > keep->cap) {
       if (keep)
-        free(keep);
+        cord__free(keep);
       keep = c;
     } else {
-      free(c);
+      cord__free(c);
     }
   }
   a->head = keep;
@@ -103,7 +103,7 @@ void cord_arena_free(cord_arena_t *a) {
   struct cord__chunk *c = a->head, *next;
   for (; c; c = next) {
     next = c->next;
-    free(c);
+    cord__free(c);
   }
   a->head = NULL;
   a->bytes = 0;

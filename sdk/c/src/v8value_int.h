@@ -7,6 +7,13 @@
 
 #include "cord.h"
 
+/* The SDK's allocator hook (util.c, cord_replace_allocator()): the codec
+ * takes and gives back all its memory through it, as the rest does. */
+void *cord__malloc(size_t n);
+void *cord__realloc(void *p, size_t n);
+void *cord__calloc(size_t count, size_t n);
+void cord__free(void *p);
+
 /* cord_value_t.flags bits. */
 #define CORD__V_GROWN 1u  /* ARRAY: items were grown by cord_value_push() */
 #define CORD__V_SPARSE 2u /* ARRAY: sparse: elements live in props, by index */

@@ -189,3 +189,50 @@ Test(v8_hostile, memory_is_a_small_multiple_of_the_input) {
   cord_arena_free(&a);
   free(p);
 }
+
+/* Every allocation failing in turn (through cord_replace_allocator()):
+ * the answer is -ENOMEM, and nothing is lost or leaked. */
+static long budget, outstanding;
+static void *fail_malloc(size_t n) {
+  void *p = budget-- > 0 ? malloc(n) : NULL;
+  outstanding += p != NULL;
+  return p;
+}
+static void *fail_calloc(size_t c, size_t n) {
+  void *p = budget-- > 0 ? calloc(c, n) : NULL;
+  outstanding += p != NULL;
+  return p;
+}
+static void *fail_realloc(void *o, size_t n) {
+  void *p = budget-- > 0 ? realloc(o, n) : NULL;
+  outstanding += p != NULL && o == NULL;
+  return p;
+}
+static void count_free(void *p) {
+  outstanding -= p != NULL;
+  free(p);
+}
+
+Test(v8_hostile, every_allocation_failing_in_turn) {
+  cr_assert_eq(cord_replace_allocator(fail_malloc, fail_realloc, fail_calloc, count_free), 0);
+  int done = 0;
+  for (long k = 0; !done && k < 100000; k++) {
+    cord_arena_t a;
+    const cord_value_t *v;
+    uint8_t out[512];
+    size_t len;
+    budget = k;
+    outstanding = 0;
+    cord_arena_init(&a, 0);
+    int r = cord_v8_decode(&a, rich, sizeof rich, 0, &v, NULL);
+    cr_assert(r == 0 || r == -ENOMEM, "allocation %ld failing: %d", k, r);
+    if (r == 0) {
+      r = cord_v8_encode(v, out, sizeof out, &len, NULL);
+      cr_assert(r == 0 || r == -ENOMEM, "allocation %ld failing: encode %d", k, r);
+      done = r == 0;
+    }
+    cord_arena_free(&a);
+    cr_assert_eq(outstanding, 0, "allocation %ld failing: %ld blocks left", k, outstanding);
+  }
+  cr_expect(done, "never succeeded");
+}
