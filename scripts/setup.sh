@@ -15,7 +15,6 @@ packages=(
   nanopb                 # protoc-gen-nanopb: child SDK code
   libnanopb-dev          # nanopb runtime (child SDK)
   libcriterion-dev       # unit tests
-  libjansson-dev         # JSON validation on the Node.js binding (parent SDK)
   spin                   # model checker for spec/model
   python3                # spec tools and the conformance runner
   python3-protobuf       # decoded views in the conformance runner; the Python SDK's codec

@@ -175,7 +175,9 @@ typedef struct {
   /* -- Cord's own options -- */
 
   /* Largest frame body the parent accepts from the child (its Hello's
-   * max_frame, spec FRAME-2); 0: 64 MiB. At least 256. */
+   * max_frame, spec FRAME-2); 0: 64 MiB (512 MiB on the json binding, as
+   * Node.js itself, spec NODE-6). At least 256. Memory is taken as bytes
+   * arrive, never for what a length announces. */
   uint32_t max_frame;
   /* Most descriptors the parent accepts with one message; 0: 16. At most
    * CORD_FDS_MAX. See CORD_OPT_NO_FDS to accept none. */
@@ -468,6 +470,17 @@ CORD_EXTERN int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
  * misuse.
  */
 CORD_EXTERN int cord_send(cord_proc_t *c, const cord_msg_t *m);
+
+/*
+ * cord_proc_detail: a sentence on why the last call on c that was refused
+ * was refused ("" before any): for a JSON text Node.js could not take, what
+ * is wrong and at which byte. The text stays until the next refusal. The
+ * child SDK's cord_chan_detail() is its twin.
+ *
+ * Example usage:
+ *   if (cord_send_json(&c, text) < 0) fprintf(stderr, "%s\n", cord_proc_detail(&c));
+ */
+CORD_EXTERN const char *cord_proc_detail(const cord_proc_t *c);
 
 /* cord_send_json: cord_send() of one JSON text, NUL-terminated. */
 CORD_EXTERN int cord_send_json(cord_proc_t *c, const char *json);

@@ -17,6 +17,7 @@
 
 /* Defaults of cord_options_t. */
 #define CORD__DEF_MAX_FRAME (64u << 20)
+#define CORD__DEF_MAX_LINE (512u << 20) /* the json binding's max_frame */
 #define CORD__DEF_MAX_FDS 16u
 #define CORD__DEF_HIGH_WATER ((size_t)128 << 10)
 #define CORD__DEF_QUEUE_LIMIT ((size_t)64 << 20)

@@ -42,6 +42,15 @@ void cord__core_set_detail(core_t *k, const char *fmt, ...) {
   va_end(ap);
 }
 
+int cord__core_refuse(core_t *k, int code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(k->refusal, sizeof k->refusal, fmt, ap);
+  va_end(ap);
+  k->refusal_code = code;
+  return code;
+}
+
 /* ---- framing --------------------------------------------------------------------------- */
 
 static size_t cord_frame_len(const uint8_t *p, size_t avail) {

@@ -133,6 +133,10 @@ typedef struct cord__core {
 
   bool peek_last;            /* what tx_peek handed out is `last` */
 
+  /* Why the application's last call was refused (cord_proc_detail()). */
+  char refusal[192];
+  int refusal_code;
+
   /* What the event being returned points to. */
   char detail[256];
   char tname_inline[64];     /* a typed payload's name, NUL-terminated */
@@ -222,11 +226,12 @@ const char *cord__core_end_detail(cord__core_t *k);
 int cord__node_next(cord__core_t *k, cord_event_t *ev);
 int cord__node_send(cord__core_t *k, const cord_msg_t *m);
 size_t cord__node_line_len(const uint8_t *p, size_t avail);
-/* Is `text` a JSON text Node.js can take on its channel [NODE-4, NODE-7]? */
-int cord__node_check_json(const char *text, size_t len);
 
 /* ---- core.c helpers node.c shares ---- */
 void cord__core_set_detail(cord__core_t *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Refuses what the application asked: keeps the reason for
+ * cord_proc_detail() and returns `code`. */
+int cord__core_refuse(cord__core_t *k, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cord__core_after_queue(cord__core_t *k);
 
 #endif /* CORD_CORE_H */

@@ -4,9 +4,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "core.h"
+#include "node_codec.h"
 
 size_t cord__node_line_len(const uint8_t *p, size_t avail) {
   const uint8_t *nl = avail ? memchr(p, '\n', avail) : NULL;
@@ -15,23 +14,23 @@ size_t cord__node_line_len(const uint8_t *p, size_t avail) {
 
 /* Node.js ends the process on a line that is empty, not JSON, or split by
  * a raw newline, and never delivers NODE_ internal messages as messages
- * (spec NODE-4, NODE-7). */
-int cord__node_check_json(const char *text, size_t len) {
-  json_error_t jerr;
-  json_t *v;
-  int r = 0;
-  if (len == 0 || memchr(text, '\n', len))
-    return CORD_ENODE;
-  v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  if (!v)
-    return CORD_ENODE;
-  if (json_is_object(v)) {
-    json_t *cmd = json_object_get(v, "cmd");
-    if (json_is_string(cmd) && json_string_length(cmd) > 5 && strncmp(json_string_value(cmd), "NODE_", 5) == 0)
-      r = CORD_ENODE;
-  }
-  json_decref(v);
-  return r;
+ * (spec NODE-4, NODE-7). `scratch` holds the checker's bits for nesting
+ * deeper than it keeps itself (CORD__JSON_SCRATCH(len) bytes). The
+ * refusal's reason and offset go to the core's `refusal` text. */
+static int check_json(cord__core_t *k, const char *text, size_t len, void *scratch, size_t scratch_len) {
+  cord__json_err_t err;
+  cord__node_msg_t m;
+  const char *nl = len ? memchr(text, '\n', len) : NULL;
+  if (len == 0)
+    return cord__core_refuse(k, CORD_ENODE, "an empty text: Node.js ends the process on an empty line");
+  if (nl)
+    return cord__core_refuse(k, CORD_ENODE, "a raw newline at byte %zu: Node.js splits lines there", (size_t)(nl - text));
+  int r = cord__json_check(text, len, scratch, scratch_len, &err);
+  if (r < 0)
+    return cord__core_refuse(k, r, "not a JSON text (RFC 8259): %s at byte %zu", err.reason, err.offset);
+  if (cord__node_scan(text, len, &m) != CORD__NODE_USER)
+    return cord__core_refuse(k, CORD_ENODE, "an internal Node.js message (its \"cmd\" starts NODE_): never sent for an application");
+  return 0;
 }
 
 /* Queues one line: the text and its newline, within the queue's bound. */
@@ -49,28 +48,35 @@ static int queue_line(cord__core_t *k, const void *text, size_t len, bool forced
 
 int cord__node_send(cord__core_t *k, const cord_msg_t *m) {
   int r;
+  uint8_t *w;
+  size_t scratch;
   if (m->payload != CORD_PAYLOAD_JSON || m->nfds)
-    return CORD_ENODE; /* spec NODE-9 */
-  if ((r = cord__core_check_msg(k, m)) < 0 || (r = cord__node_check_json(m->data, m->len)) < 0 ||
-      (r = queue_line(k, m->data, m->len, false)) < 0)
+    return cord__core_refuse(k, CORD_ENODE, "Node.js's json channel carries one-way JSON messages only (NODE-9)");
+  if ((r = cord__core_check_msg(k, m)) < 0)
     return r;
+  if (cord__txq_len(&k->tx) && cord__txq_len(&k->tx) + m->len + 1 > k->cfg.queue_limit)
+    return -ENOBUFS;
+  /* The line's room in the queue, and past it the checker's scratch for a
+   * text nested deeper than its own bits reach: checked, then copied, and
+   * nothing allocated beside the queue. */
+  scratch = CORD__JSON_SCRATCH(m->len);
+  if (cord__txq_reserve(&k->tx, m->len + 1 + scratch, &w) < 0)
+    return -ENOMEM;
+  if ((r = check_json(k, m->data, m->len, w + m->len + 1, scratch)) < 0)
+    return r;
+  memcpy(w, m->data, m->len);
+  w[m->len] = '\n';
+  cord__txq_commit(&k->tx, m->len + 1);
   return cord__core_after_queue(k);
 }
 
-/* Whether a line is one of Node's internal messages, and if so whether it
- * is a NODE_HANDLE. */
+/* Whether a line is one of Node's internal messages, by Node's own rule
+ * and without a parse that could fail for valid JSON (NODE-7). */
 static bool internal(const uint8_t *b, size_t len, bool *handle) {
-  *handle = false;
-  if (len <= 5 || !memmem(b, len, "\"NODE_", 6))
-    return false;
-  json_error_t jerr;
-  json_t *v = json_loadb((const char *)b, len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
-  json_t *cmd = json_is_object(v) ? json_object_get(v, "cmd") : NULL;
-  const char *s = json_is_string(cmd) ? json_string_value(cmd) : NULL;
-  bool yes = s && json_string_length(cmd) > 5 && strncmp(s, "NODE_", 5) == 0;
-  *handle = yes && strcmp(s, "NODE_HANDLE") == 0;
-  json_decref(v);
-  return yes;
+  cord__node_msg_t m;
+  cord__node_kind_t kind = cord__node_scan(b, len, &m);
+  *handle = kind == CORD__NODE_HANDLE;
+  return kind != CORD__NODE_USER;
 }
 
 static int line_error(cord__core_t *k, cord_event_t *ev, int code) {

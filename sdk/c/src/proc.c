@@ -70,7 +70,11 @@ static int open_priv(cord_proc_t *c, const cord_options_t *o, bool fd_passing) {
   for (int i = 0; i < CORD_STDIO_MAX; i++)
     p->proc.stdio[i] = -1;
   cfg.binding = o->serialization == CORD_SERIALIZATION_JSON ? CORD__BIND_NODE_JSON : CORD__BIND_CORD;
-  cfg.max_frame = o->max_frame ? o->max_frame : CORD__DEF_MAX_FRAME;
+  /* Node.js takes lines of about 512 MiB; a receiver should take 256 MiB
+   * at least (NODE-6). Memory follows what arrives, not this limit. */
+  cfg.max_frame = o->max_frame                               ? o->max_frame
+                  : o->serialization == CORD_SERIALIZATION_JSON ? CORD__DEF_MAX_LINE
+                                                              : CORD__DEF_MAX_FRAME;
   cfg.max_fds = !fd_passing || (o->flags & CORD_OPT_NO_FDS) ? 0 : o->max_fds ? o->max_fds : CORD__DEF_MAX_FDS;
   if (cfg.binding == CORD__BIND_NODE_JSON && fd_passing)
     cfg.max_fds = CORD__DEF_MAX_FDS; /* Node passes handles; they are refused one by one (NODE-8) */
@@ -539,8 +543,13 @@ int cord_flush(cord_proc_t *c, int timeout_ms) {
  * step, flush or loop wait, so that small messages share one write. */
 static int sent(priv_t *p, int r) {
   p->owner->connected = p->fd >= 0 && cord__core_connected(&p->core);
-  if (r < 0)
+  if (r < 0) {
+    /* A refusal without a reason of its own says what its code says. */
+    if (p->core.refusal_code != r)
+      snprintf(p->core.refusal, sizeof p->core.refusal, "%s", cord_strerror(r));
+    p->core.refusal_code = 0;
     return r;
+  }
   if (cord__txq_len(&p->core.tx) >= ((size_t)64 << 10) && p->core.hs)
     write_some(p);
   if (p->loop)
@@ -556,13 +565,15 @@ int cord_send(cord_proc_t *c, const cord_msg_t *m) {
   if (!p || !m)
     return -EINVAL;
   if (!cord__core_connected(&p->core))
-    return CORD_ECLOSED;
+    return sent(p, CORD_ECLOSED);
   if (p->core.cfg.binding == CORD__BIND_NODE_JSON)
     return sent(p, cord__node_send(&p->core, m));
   if ((r = cord__core_check_msg(&p->core, m)) < 0 || (r = cord__core_send(&p->core, 0, 0, 0, m)) < 0)
-    return r;
+    return sent(p, r);
   return sent(p, cord__core_after_queue(&p->core));
 }
+
+const char *cord_proc_detail(const cord_proc_t *c) { return c && c->priv ? c->priv->core.refusal : ""; }
 
 int cord_send_json(cord_proc_t *c, const char *json) {
   cord_msg_t m = {0};
