@@ -708,12 +708,13 @@ static int on_frame(core_t *k, const uint8_t *body, size_t len, cord_event_t *ev
  * are needed. */
 static int next_frame(core_t *k, cord_event_t *ev) {
   size_t avail = cord__rxq_len(&k->rx);
-  const uint8_t *b = k->rx.p + k->rx.head;
+  const uint8_t *b;
   uint32_t len;
   int r;
 
   if (avail < CORD_WIRE_PREFIX)
-    return -EAGAIN;
+    return -EAGAIN; /* (the buffer may not exist yet) */
+  b = k->rx.p + k->rx.head;
   len = cord_wire_get_prefix(b);
   if (k->first && len > CORD_WIRE_MIN_FRAME) {
     char pv[CORD_PREVIEW_MAX];

@@ -89,9 +89,11 @@ static int line_error(cord__core_t *k, cord_event_t *ev, int code) {
 /* One line is one message (spec NODE-5 to NODE-8). Returns 1 with an
  * event, 0 after a line without one, -EAGAIN when more bytes are needed. */
 int cord__node_next(cord__core_t *k, cord_event_t *ev) {
-  size_t avail = cord__rxq_len(&k->rx);
+  size_t avail = cord__rxq_len(&k->rx), len;
+  if (!avail)
+    return -EAGAIN; /* (the buffer may not exist yet) */
   const uint8_t *b = k->rx.p + k->rx.head;
-  size_t whole = cord__node_line_len(b, avail), len;
+  size_t whole = cord__node_line_len(b, avail);
   bool handle;
 
   if (k->skipping) {

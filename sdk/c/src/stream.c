@@ -77,6 +77,9 @@ size_t cord__txq_peek(const cord__txq_t *q, const uint8_t **p, const cord__mark_
   size_t len = cord__txq_len(q);
   const cord__mark_t *next = q->mhead < q->mtail ? &q->marks[q->mhead] : NULL;
   *m = NULL;
+  *p = NULL;
+  if (!len)
+    return 0; /* (the buffer may not exist yet) */
   *p = q->p + q->head;
   if (next && next->pos == q->pos) {
     /* This write starts the frame the descriptors belong to [FD-3]; it
@@ -105,9 +108,9 @@ void cord__txq_consume(cord__txq_t *q, size_t n) {
   q->head += n;
   q->pos += n;
   /* Every frame now written whole moves `start` past it. */
-  for (;;) {
+  while (q->start < q->tail) {
     size_t len = frame_at(q, q->start);
-    if (q->start == q->tail || q->start + len > q->head)
+    if (q->start + len > q->head)
       break;
     if (q->trace)
       q->trace(q->trace_arg, 1, q->p + q->start, len);
