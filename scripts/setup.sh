@@ -25,6 +25,9 @@ packages=(
   protoc-gen-go          # checks that the Go SDK's committed .pb.go files match a fresh generation
   clang                  # builds the fuzzers (sdk/c/fuzz)
   libclang-rt-14-dev     # libFuzzer and the sanitizers' runtimes for clang
+  gnuplot-nox            # the benchmark suite's latency plot (bench/)
+  musl-tools             # musl-gcc: the tiny static child (bench/tiny/)
+  dpkg-dev               # dpkg-source, which unpacks `apt-get source nanopb` for it
 )
 
 missing=()
@@ -48,4 +51,24 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The tiny static child compiles nanopb's runtime from Debian's own source
+# package (`apt-get source nanopb`, in the build tree). That needs deb-src
+# entries for the Debian archive this machine already uses: each Debian
+# entry gets its deb-src twin, in a file of its own, once.
+if ! apt-cache showsrc nanopb 2>/dev/null | grep -q '^Package: nanopb$'; then
+  echo "setup: enabling deb-src for the Debian archive, for apt-get source nanopb"
+  if [[ -f /etc/apt/sources.list.d/debian.sources ]]; then
+    # deb822 stanzas: those of type deb from a Debian archive, as deb-src.
+    awk 'BEGIN { RS = ""; ORS = "\n\n" }
+         /(^|\n)Types:([^\n]* )?deb( |\n|$)/ && /(^|\n)URIs:[^\n]*debian/ {
+           sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, ""); print }' \
+      /etc/apt/sources.list.d/debian.sources >/etc/apt/sources.list.d/cord-deb-src.sources
+  fi
+  if [[ -f /etc/apt/sources.list ]]; then
+    sed -n 's|^deb \(\(\[[^]]*\] \)\{0,1\}[^ ]*debian[^ ]* .*\)$|deb-src \1|p' /etc/apt/sources.list \
+      >/etc/apt/sources.list.d/cord-deb-src.list
+  fi
+  apt-get update -qq
 fi
