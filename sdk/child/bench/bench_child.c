@@ -28,7 +28,9 @@ static int is(const cord_chan_msg_t *m, const char *word) {
 }
 
 int main(int argc, char **argv) {
-  cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx};
+  /* Sends are coalesced: `send N SIZE` goes out in few writes, and each
+   * reply is written before the next receive waits. */
+  cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx, .flags = CORD_CHAN_F_BATCH};
   cord_chan_t ch;
   cord_chan_msg_t m;
   unsigned long long received = 0;

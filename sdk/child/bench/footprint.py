@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """footprint.py: prints what libcord-child costs, figure by figure, beside its targets.
 
-Run by the `child-footprint` target and the `child/footprint` test. Sizes
+Run by the `child-footprint` target, the `child/footprint` test and the
+benchmark suite (bench/run), which passes --json FILE for the figures. Sizes
 come from `size` on -Os objects and from the link maps of the smallest
 echo child; the run-time figures from cord-child-bench. It exits 1 when
 a hard target is missed: static RAM over 256 bytes, any allocation, or a
 failed benchmark run.
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -68,7 +70,9 @@ def main():
     for opt in ("size", "default", "minimal", "bare", "generated", "common", "nanopb", "map-default",
                 "map-minimal", "bench"):
         ap.add_argument("--" + opt, required=True)
+    ap.add_argument("--json", help="also write the figures to this file")
     a = ap.parse_args()
+    figures = {}
 
     configs = [("default", a.default), ("minimal", a.minimal), ("bare", a.bare)]
     table = {}
@@ -121,12 +125,15 @@ def main():
         print("| SDK text, whole library, %s | %d bytes | <= %d (%s) |" % (cfg, t, TEXT_TARGET, mark))
     for cfg in ("default", "minimal"):
         t = sum(link[cfg].values())
+        figures["text_total_" + cfg] = totals[cfg][0]
+        figures["text_linked_" + cfg] = t
         if t:
             mark = "within" if t <= TEXT_TARGET else "over"
             print("| SDK text linked into the echo child (--gc-sections), %s | %d bytes | <= %d (%s) |"
                   % (cfg, t, TEXT_TARGET, mark))
     print("| shared cord_preview() of cord_errors.o, used unless CORD_CHILD_NO_ERRSTR | %d bytes | - |" % preview)
     ram = max(totals[cfg][1] + totals[cfg][2] for cfg, _ in configs)
+    figures["static_ram"] = ram
     ok &= ram <= RAM_TARGET
     print("| SDK static RAM (data + bss), any configuration | %d bytes | <= %d, ideally 0 (%s) |"
           % (ram, RAM_TARGET, "within" if ram <= RAM_TARGET else "OVER"))
@@ -139,27 +146,31 @@ def main():
 
     run = subprocess.run([a.bench], capture_output=True, text=True)
     sys.stderr.write(run.stderr)
-    figures = {}
+    measured = {}
     for line in run.stdout.splitlines():
         f = line.split(" ", 3)
-        figures[f[0]] = (int(f[1]), f[2], f[3] if len(f) > 3 else "")
+        measured[f[0]] = (int(f[1]), f[2], f[3] if len(f) > 3 else "")
+        figures[f[0]] = int(f[1])
     for key in ("stack_open", "stack_cycle", "stack_node"):
-        if key in figures:
-            v, unit, note = figures[key]
+        if key in measured:
+            v, unit, note = measured[key]
             print("| stack high-water: %s | %d %s | measured at run time |" % (note, v, unit))
-    if "allocations" in figures:
-        v = figures["allocations"][0]
+    if "allocations" in measured:
+        v = measured["allocations"][0]
         ok &= v == 0
         print("| allocations over the benchmark's sessions | %d | 0 (%s) |" % (v, "within" if v == 0 else "OVER"))
     for key in ("sizeof_chan", "sizeof_msg"):
-        if key in figures:
-            v, unit, note = figures[key]
+        if key in measured:
+            v, unit, note = measured[key]
             print("| %s | %d %s | caller's memory |" % (note, v, unit))
     if run.returncode != 0:
         ok = False
         print("benchmark run failed with status %d" % run.returncode)
     print()
     print("footprint: %s" % ("hard targets met" if ok else "A HARD TARGET WAS MISSED"))
+    if a.json:
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump(figures, f, indent=1)
     return 0 if ok else 1
 
 

@@ -12,9 +12,13 @@
  * the child accepts, a transmit buffer, and, for descriptor passing, a
  * small array of descriptors. Received strings and bytes are not copied:
  * a message hands out pointers into the receive buffer, valid until the
- * next call that receives. Sends encode straight into the transmit buffer
- * and write it before they return, so nothing is ever queued and nothing
- * can be lost at exit (spec END-7).
+ * next call that receives. Each read takes whatever has arrived, up to the
+ * free end of the receive buffer, and the frames in it are handed out one
+ * by one without reading again. Sends encode straight into the transmit
+ * buffer and write it before they return, so nothing is queued and nothing
+ * can be lost at exit (spec END-7); with CORD_CHAN_F_BATCH they are queued
+ * there instead and written together, at the latest before the SDK waits
+ * to receive and when the channel closes.
  *
  * The request tables are fixed in size (cord_child_config.h): at most
  * CORD_CHILD_IN_REQS (4) of the parent's requests can await a reply at
@@ -64,6 +68,13 @@ extern "C" {
 /* Bits of cord_chan_cfg_t.flags. Unknown bits make cord_chan_open() fail. */
 #define CORD_CHAN_F_CANCEL (1u << 0)  /* announce CAPABILITY_CANCEL: the program acts on cancel events (REQ-7) */
 #define CORD_CHAN_F_NO_NODE (1u << 1) /* do not accept a Node.js parent even when the binding is compiled in */
+/* Coalesce sends: each send only queues its frame in the transmit buffer,
+ * and the queue is written with one system call when the next frame does
+ * not fit, before a receive reads the channel (so before it could wait),
+ * on cord_chan_flush(), and at Goodbye and close (END-7). A frame passing
+ * descriptors is written at once, after what is queued. A program that
+ * sends and then works for long without receiving calls cord_chan_flush(). */
+#define CORD_CHAN_F_BATCH (1u << 2)
 
 /* How cord_chan_open() finds its parent and what it declares in its Hello. */
 typedef struct cord_chan_cfg {
@@ -167,16 +178,23 @@ typedef struct cord_chan {
    * of a struct with shorter instructions. */
   uint8_t *rx, *tx;
   uint32_t rx_len, tx_len;
-  uint32_t len, have;      /* body length and bytes read of the frame in progress */
+  uint32_t start, fill;    /* the receive buffer holds the bytes [start, fill) not yet handled */
+  uint32_t len;            /* body length of a frame whose prefix was taken off to make room, else 0 */
+  uint32_t txn;            /* bytes queued at the start of the transmit buffer (CORD_CHAN_F_BATCH) */
   uint32_t peer_max;       /* the parent's max_frame: 256 until its Hello [FRAME-4] */
   int fd, err;             /* the channel; the final result once the parent's direction ended */
-  uint8_t state, flags, hdr[4];
+  uint8_t state, flags;
 #ifndef CORD_CHILD_NO_FDS
-  uint8_t fdq_len, nq, max_fds, peer_fds;
+  /* Received descriptors [FD-5]: fdq[0, head) were claimed by the last
+   * frame, fdq[head, head + nq) wait; the first n0 of them came with the
+   * read that ended at stream position p0, the rest with the one at p1.
+   * pos is the stream position of rx[0], modulo 2^32. */
+  uint8_t fdq_len, nq, max_fds, peer_fds, head, n0;
+  uint32_t pos, p0, p1;
   int *fdq;
 #endif
 #ifndef CORD_CHILD_NO_NODE
-  uint32_t start, fill, scan; /* line reader of the Node.js binding */
+  uint32_t scan; /* line reader of the Node.js binding: how far the search for 0a has got */
 #endif
   uint64_t next_id, ping;  /* next own request id; the nonce of the Ping awaiting its Pong */
   uint64_t out[CORD_CHILD_OUT_REQS]; /* own outstanding requests, 0 = free */
@@ -320,7 +338,9 @@ int cord_chan_is_node(const cord_chan_t *ch);
  * only. On the Node.js binding only a json payload without descriptors can
  * be sent [NODE-9]: one line, the text followed by 0a.
  *
- * Returns 0 once the whole frame is written. CORD_ETOOBIG when the frame
+ * Returns 0 once the whole frame is written (with CORD_CHAN_F_BATCH: once
+ * it is queued; a failure to write what is queued is returned by the call
+ * that writes it). CORD_ETOOBIG when the frame
  * exceeds the parent's max_frame or the transmit buffer, or descriptors
  * exceed the parent's max_fds [FRAME-2, FD-1]; nothing is sent then.
  * CORD_ENODE when the binding cannot carry it: not one-way json, an empty
@@ -436,10 +456,24 @@ int cord_chan_ping(cord_chan_t *ch, uint64_t nonce);
 int cord_chan_goodbye(cord_chan_t *ch);
 
 /*
+ * cord_chan_flush: writes the sends that CORD_CHAN_F_BATCH has queued,
+ * blocking until they are written (as a send does without the flag).
+ * Returns 0 (also when nothing was queued), or the failure of the write,
+ * as cord_chan_send() returns it: the queued frames are then discarded,
+ * and later sends fail.
+ *
+ * Example usage:
+ *   cord_chan_send(&ch, &progress);   // queued
+ *   cord_chan_flush(&ch);             // on its way before the long work
+ *   long_work();
+ */
+int cord_chan_flush(cord_chan_t *ch);
+
+/*
  * cord_chan_close: ends the channel as spec END-8 asks: sends Goodbye if it
  * has not been sent and the channel has not failed, closes the descriptor
- * and every received descriptor not yet handed over [FD-9]. Everything
- * sent was already written [END-7]. Returns cord_chan_exit_status(), so a
+ * and every received descriptor not yet handed over [FD-9]. Every queued
+ * send is written first [END-7]. Returns cord_chan_exit_status(), so a
  * child can end with `return cord_chan_close(&ch);`. Closing twice is
  * harmless.
  *

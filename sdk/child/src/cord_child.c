@@ -35,20 +35,24 @@ _Static_assert(sizeof(cord_span_t) == sizeof(cord__span_t) &&
 
 #ifdef CORD_CHILD_NO_ERRSTR
 #define SAY(ch, ...) ((void)(ch))
+#define SAY_AT(ch, at, ...) ((void)(ch), (void)(at))
 #else
-#define SAY(...) say(__VA_ARGS__)
+#define SAY(ch, ...) say(ch, (char *)(ch)->rx, __VA_ARGS__)
+#define SAY_AT(ch, at, ...) say(ch, at, __VA_ARGS__)
 
 /*
- * Writes a failure's text at the start of the receive buffer, where the
- * frame read there is dead by then and the buffer outlives the call, and
- * makes it the detail. In fmt, each \1 stands for the next argument in
+ * Writes a failure's text at p and makes it the detail. SAY() writes at
+ * the start of the receive buffer, which outlives the call: it is for
+ * failures that end the channel, after which nothing there is read again.
+ * A report the channel survives must not touch the receive buffer, which
+ * may hold frames not handled yet: SAY_AT() names other memory. In fmt, each \1 stands for the next argument in
  * decimal and each \2 for the next argument as a string, of which at most
  * 64 bytes are copied. One formatter serves every text, so each caller is
  * one call. Returns the end of the text, where a NUL now is.
  */
-static COLD char *say(cord_chan_t *ch, const char *fmt, uint64_t a, uint64_t b, uint64_t c) {
+static COLD char *say(cord_chan_t *ch, char *p, const char *fmt, uint64_t a, uint64_t b, uint64_t c) {
   uint64_t arg[3] = {a, b, c}, *next = arg, v;
-  char *p = (char *)ch->rx, t[21], *q;
+  char t[21], *q;
   const char *s;
   unsigned n;
   ch->detail = p;
@@ -82,16 +86,23 @@ static COLD char *say(cord_chan_t *ch, const char *fmt, uint64_t a, uint64_t b, 
 static int fatal(uint32_t code) { return code - 1000u <= 8u && code != 1007u; }
 
 /* The one encode path: every frame is encoded straight into the transmit
- * buffer, refused whole if it exceeds the parent's max_frame [FRAME-2]
- * (256 until its Hello [FRAME-4]) or the buffer, and written whole. */
+ * buffer, after the frames queued there, refused whole if it exceeds the
+ * parent's max_frame [FRAME-2] (256 until its Hello [FRAME-4]) or the
+ * buffer, and written whole, now or with the queue (cord__queue()). */
 CORD__CHECK static int emit(cord_chan_t *ch, cord__frame_t *fr, const int *fds, unsigned nfds) {
   size_t cap = ch->peer_max + (size_t)4, n;
+  int r;
   if (ch->flags & (CORD__F_GOODBYE | CORD__F_NOWRITE))
     return CORD_ECLOSED; /* the own direction has ended */
   if (cap > ch->tx_len)
     cap = ch->tx_len;
-  n = cord__frame_encode(fr, ch->tx, cap);
-  return n ? cord__wr(ch, ch->tx, n, fds, nfds) : CORD_ETOOBIG;
+  n = cord__frame_encode(fr, ch->tx + ch->txn, cap < ch->tx_len - ch->txn ? cap : ch->tx_len - ch->txn);
+  if (!n && ch->txn) { /* no room behind the queue: it goes first */
+    if ((r = cord__flush(ch)) < 0)
+      return r;
+    n = cord__frame_encode(fr, ch->tx, cap);
+  }
+  return n ? cord__queue(ch, n, fds, nfds) : CORD_ETOOBIG;
 }
 
 /* Sends a frame with one scalar: a Ping, Pong or Cancel nonce or id (one
@@ -169,7 +180,30 @@ static uint64_t *slot(uint64_t *t, unsigned n, uint64_t v) {
 static void drop(cord_chan_t *ch) {
 #ifndef CORD_CHILD_NO_FDS
   while (ch->nq)
-    close(ch->fdq[--ch->nq]);
+    close(ch->fdq[ch->head + --ch->nq]);
+#else
+  (void)ch;
+#endif
+}
+
+/* Moves the waiting descriptors to the front of the queue, over those the
+ * last frame claimed: they were the program's, or closed by discard(). */
+static void settle(cord_chan_t *ch) {
+#ifndef CORD_CHILD_NO_FDS
+  memmove(ch->fdq, ch->fdq + ch->head, ch->nq * sizeof(int));
+  ch->head = 0;
+#else
+  (void)ch;
+#endif
+}
+
+/* Closes the descriptors of a frame that is discarded rather than handed
+ * over [FD-9]. */
+static void discard(cord_chan_t *ch) {
+#ifndef CORD_CHILD_NO_FDS
+  for (unsigned i = 0; i < ch->head; i++)
+    close(ch->fdq[i]);
+  settle(ch);
 #else
   (void)ch;
 #endif
@@ -179,7 +213,9 @@ int cord__stop(cord_chan_t *ch, int code, int send) {
   if (code < 0) {
     if (send)
       CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-code, ch->detail));
-    /* Nothing may follow a failure. */
+    /* What was queued, the Error last, is written before the end [END-7];
+     * nothing may follow a failure. */
+    CORD__IGNORE(cord__flush(ch));
     ch->flags |= CORD__F_NOWRITE | (fatal((uint32_t)-code) ? CORD__F_FATAL : 0);
     /* The parent sees end of file now, even if the program lingers before
      * it closes the channel [END-11]. */
@@ -213,38 +249,43 @@ static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
 }
 
 /* HELLO-7: the first bytes are not Cord. The report previews them: the
- * prefix, then what of the body was read, or, when the prefix alone gave
- * the peer away, whatever has already arrived behind it. */
-static COLD int not_cord(cord_chan_t *ch, uint32_t body) {
+ * first frame starts the stream, so they are at the start of the receive
+ * buffer, as many as the first reads brought. */
+static COLD int not_cord(cord_chan_t *ch) {
 #ifndef CORD_CHILD_NO_ERRSTR
   /* The bytes to preview go where the text cannot reach: it takes at most
    * 10 + CORD_PREVIEW_MAX bytes, the buffer has 256. */
   uint8_t *b = ch->rx + CORD_MIN_FRAME - 32;
-  ssize_t n = body;
-  if (n > 28)
-    n = 28;
-  memmove(b + 4, ch->rx, (size_t)n);
-  memcpy(b, ch->hdr, 4);
-  if (!n && (n = recv(ch->fd, b + 4, 28, MSG_DONTWAIT)) < 0)
-    n = 0;
-  cord_preview(b, (unsigned long)n + 4, SAY(ch, "not Cord: ", 0, 0, 0), CORD_PREVIEW_MAX);
-#else
-  (void)body;
+  size_t n = ch->fill < 32 ? ch->fill : 32;
+  memmove(b, ch->rx, n);
+  cord_preview(b, (unsigned long)n, SAY(ch, "not Cord: ", 0, 0, 0), CORD_PREVIEW_MAX);
 #endif
   return fail(ch, CORD_ENOTCORD);
 }
 
 /* ---- receiving ------------------------------------------------------------------- */
 
-/* Claims the n oldest queued descriptors for the frame just read [FD-6].
- * Reads never pass the end of the frame in progress, so every descriptor
- * queued now came with this frame's bytes: one that it does not announce
- * can belong to no frame [FD-8], and the frame fails with it, before
- * anything of it is delivered. Returns 0, or 1 when the channel has failed
- * [FD-7]. */
+/* Claims the n oldest queued descriptors for the frame just read, which
+ * ends at the stream position pos + start [FD-6]: they become fdq[0, n).
+ * A descriptor left waiting that came with a read ending at or before
+ * that position arrived with this frame's bytes or earlier ones, so no
+ * later frame can claim it [FD-8]: the channel fails on this frame, before
+ * anything of it is delivered, as FD-8 lets a receiver that knows sooner.
+ * Returns 0, or 1 when the channel has failed [FD-7]. */
 static int take(cord_chan_t *ch, uint32_t n) {
 #ifndef CORD_CHILD_NO_FDS
-  return n != ch->nq || n > ch->max_fds ? !fail(ch, CORD_EFDMISMATCH) : 0;
+  uint32_t end = ch->pos + ch->start, left = ch->nq - n;
+  if (n > ch->nq || n > ch->max_fds || (left && (int32_t)((n < ch->n0 ? ch->p0 : ch->p1) - end) <= 0))
+    return !fail(ch, CORD_EFDMISMATCH);
+  ch->head = (uint8_t)n;
+  ch->nq = (uint8_t)left;
+  if (n >= ch->n0) { /* the first batch is gone: the second is first */
+    ch->n0 = (uint8_t)left;
+    ch->p0 = ch->p1;
+  } else {
+    ch->n0 = (uint8_t)(ch->n0 - n);
+  }
+  return 0;
 #else
   (void)ch;
   return n ? !fail(ch, CORD_EFDMISMATCH) : 0;
@@ -258,7 +299,7 @@ static int hello(cord_chan_t *ch, const cord__frame_t *fr) {
   if (fr->body != cord_v1_Frame_hello_tag)
     return fail(ch, CORD_EUNEXPECTED); /* [HELLO-6] */
   if (h->magic != MAGIC)
-    return not_cord(ch, ch->len);
+    return not_cord(ch);
   if (h->min_version > h->max_version || h->max_frame < CORD_MIN_FRAME || h->max_frame > MAX_LEN)
     return fail(ch, CORD_EPROTOCOL);
   /* V = min(max_version of both); none in common if V < max(min_version). */
@@ -274,16 +315,16 @@ static int hello(cord_chan_t *ch, const cord__frame_t *fr) {
   return 1;
 }
 
-/* Acts on the whole frame in the receive buffer. Returns 1 with an event
- * in m, or 0 when there is none (the frame was handled inside, or the
- * channel has ended). */
-static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
+/* Acts on the whole frame body at [body, body + len) in the receive buffer.
+ * Returns 1 with an event in m, or 0 when there is none (the frame was
+ * handled inside, or the channel has ended). */
+static int frame(cord_chan_t *ch, cord_chan_msg_t *m, const uint8_t *body, uint32_t len) {
   cord__frame_t fr;
   const cord_v1_Message *mm = &fr.f.body.message;
   uint64_t *t = NULL, v;
 
-  if (!cord__frame_decode(&fr, ch->rx, ch->len)) /* [FRAME-6, HELLO-7] */
-    return ch->state == CORD__HANDSHAKE ? not_cord(ch, ch->len) : fail(ch, CORD_EPROTOCOL);
+  if (!cord__frame_decode(&fr, body, len)) /* [FRAME-6, HELLO-7] */
+    return ch->state == CORD__HANDSHAKE ? not_cord(ch) : fail(ch, CORD_EPROTOCOL);
   if (take(ch, fr.body == cord_v1_Frame_message_tag ? mm->fds : 0))
     return 0;
   if (ch->state == CORD__HANDSHAKE)
@@ -298,8 +339,9 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
     if (mm->reply_to) {
       t = slot(ch->out, CORD_CHILD_OUT_REQS, mm->reply_to);
       if (!t) { /* [REQ-5]: dropped, reported, the channel stays */
-        drop(ch);
-        SAY(ch, "unknown request \1", mm->reply_to, 0, 0);
+        char text[40]; /* not in the receive buffer, which may hold the next frames */
+        discard(ch);
+        SAY_AT(ch, text, "unknown request \1", mm->reply_to, 0, 0);
         CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-CORD_EUNKNOWNREQ, ch->detail));
         ch->detail = NULL;
         return 0;
@@ -309,7 +351,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
         return fail(ch, CORD_EPROTOCOL); /* [REQ-4] */
       t = slot(ch->in, CORD_CHILD_IN_REQS, 0);
       if (!t) { /* no room to track it: answered here, exactly once [REQ-2] */
-        drop(ch);
+        discard(ch);
         CORD__IGNORE(message(ch, 0, mm->id, (uint32_t)-CORD_EFAILED, NULL));
         return 0;
       }
@@ -324,8 +366,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
     memcpy(&m->type_name, fr.s, sizeof fr.s); /* type, then data */
 #ifndef CORD_CHILD_NO_FDS
     m->fds = ch->fdq;
-    m->nfds = ch->nq;
-    ch->nq = 0;
+    m->nfds = ch->head;
 #endif
     return 1;
 
@@ -353,7 +394,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
      * it is looked at without waiting: a parent that keeps its end open
      * after its Goodbye must not hold the child. */
     uint8_t c;
-    return cord__stop(ch, recv(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? CORD_EUNEXPECTED : 0, 1);
+    return cord__stop(ch, ch->fill > ch->start || recv(ch->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0 ? CORD_EUNEXPECTED : 0, 1);
   }
 
   case cord_v1_Frame_error_tag:
@@ -379,15 +420,21 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m) {
   }
 }
 
-/* The reader: takes each frame in exactly two reads' worth of requests,
- * the 4-byte prefix and then exactly its body, so it never reads a byte
- * of the next frame. Hence max_frame is the whole receive buffer, a
- * frame's descriptors arrive while that frame is read [FD-3], and a frame
- * may arrive over any number of reads [FRAME-11]. */
+/* The reader. Each read takes whatever has arrived, up to the free end of
+ * the receive buffer, and every whole frame in it is handled in place
+ * before the next read [FRAME-11]; the frame in progress is moved to the
+ * front only when the buffer has no room for the rest of it, and a frame
+ * whose body alone fills the buffer has its prefix taken off (max_frame
+ * is the whole buffer). The length is judged as soon as its prefix is
+ * there, before anything more is read [FRAME-5]. What is queued to send
+ * is written before each read, so that it never waits behind one. */
 static int pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
   int r;
   memset(m, 0, sizeof *m);
+  settle(ch); /* the last message's descriptors are the program's now */
   for (;;) {
+    uint8_t *b = ch->rx + ch->start;
+    uint32_t have = ch->fill - ch->start, pre = ch->len ? 0 : 4, need = ch->len;
     if (ch->state == CORD__ENDED)
       return ended(ch, m);
 #ifndef CORD_CHILD_NO_NODE
@@ -397,31 +444,46 @@ static int pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
       continue;
     }
 #endif
-    if (ch->have < 4 || ch->have - 4 < ch->len) {
-      r = ch->have < 4 ? cord__rd(ch, ch->hdr + ch->have, 4 - ch->have, nb)
-                       : cord__rd(ch, ch->rx + ch->have - 4, ch->len + 4 - ch->have, nb);
-      if (r == -EAGAIN)
-        return r;
-      if (r <= 0) { /* [FRAME-12, END-4] */
-        cord__stop(ch, r ? r : ch->have ? CORD_ETRUNCATED : 0, r == CORD_EFDMISMATCH);
+    if (pre && have >= 4) {
+      need = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+      if (ch->state == CORD__HANDSHAKE && need > CORD_MIN_FRAME) {
+        not_cord(ch); /* [HELLO-7] */
         continue;
       }
-      ch->have += (uint32_t)r;
-      if (ch->have == 4) { /* [FRAME-5]: judged before a byte of the body is read */
-        ch->len = (uint32_t)ch->hdr[0] << 24 | (uint32_t)ch->hdr[1] << 16 |
-                  (uint32_t)ch->hdr[2] << 8 | ch->hdr[3];
-        if (ch->state == CORD__HANDSHAKE && ch->len > CORD_MIN_FRAME)
-          not_cord(ch, 0); /* [HELLO-7] */
-        else if (ch->len > ch->rx_len) {
-          SAY(ch, "frame of \1 bytes exceeds max_frame \1", ch->len, ch->rx_len, 0);
-          fail(ch, CORD_EFRAMESIZE);
-        }
+      if (need > ch->rx_len) {
+        SAY(ch, "frame of \1 bytes exceeds max_frame \1", need, ch->rx_len, 0);
+        fail(ch, CORD_EFRAMESIZE);
+        continue;
       }
+      if (need > ch->rx_len - 4) { /* only the body fits: the prefix goes */
+        ch->start += 4;
+        ch->len = need;
+        continue;
+      }
+    }
+    if (have >= pre && have - pre >= need) { /* a whole frame */
+      ch->start += pre + need;
+      ch->len = 0;
+      if ((r = frame(ch, m, b + pre, need)) != 0)
+        return r;
       continue;
     }
-    ch->have = 0;
-    if ((r = frame(ch, m)) != 0)
+    /* More must be read, into room for the whole frame. */
+    if (ch->start + pre + need > ch->rx_len || ch->start == ch->fill) {
+#ifndef CORD_CHILD_NO_FDS
+      ch->pos += ch->start;
+#endif
+      memmove(ch->rx, b, have);
+      ch->fill = have;
+      ch->start = 0;
+    }
+    /* A failed write ends only the own direction: reading goes on [END-6]. */
+    CORD__IGNORE(cord__flush(ch));
+    r = cord__rd(ch, nb);
+    if (r == -EAGAIN)
       return r;
+    if (r <= 0) /* [FRAME-12, END-4] */
+      cord__stop(ch, r ? r : have || ch->len ? CORD_ETRUNCATED : 0, r == CORD_EFDMISMATCH);
   }
 }
 
@@ -522,8 +584,11 @@ int cord_chan_open_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, uint64_t build)
   ch->fd = -1;
   if (!cfg->rx || !cfg->tx || cfg->rx_len < CORD_MIN_FRAME || cfg->rx_len > MAX_LEN ||
       cfg->tx_len < CORD_MIN_FRAME || cfg->tx_len > MAX_LEN ||
-      (cfg->flags & ~(CORD_CHAN_F_CANCEL | CORD_CHAN_F_NO_NODE)) || name_len > 64 || ver_len > 32)
+      (cfg->flags & ~(CORD_CHAN_F_CANCEL | CORD_CHAN_F_NO_NODE | CORD_CHAN_F_BATCH)) || name_len > 64 ||
+      ver_len > 32)
     return -EINVAL;
+  if (cfg->flags & CORD_CHAN_F_BATCH)
+    ch->flags = CORD__F_BATCH;
   ch->rx = cfg->rx;
   ch->tx = cfg->tx;
   ch->rx_len = (uint32_t)cfg->rx_len;
@@ -667,6 +732,8 @@ int cord_chan_ping(cord_chan_t *ch, uint64_t nonce) {
 
 int cord_chan_goodbye(cord_chan_t *ch) {
   int r = NODE(ch) ? CORD_ENODE : simple(ch, cord_v1_Frame_goodbye_tag, 0, NULL);
+  if (r == 0)
+    r = cord__flush(ch); /* the queue and the Goodbye, before the shutdown [END-7] */
   if (r == 0) { /* [END-1] */
     ch->flags |= CORD__F_GOODBYE;
     shutdown(ch->fd, SHUT_WR);
@@ -674,9 +741,12 @@ int cord_chan_goodbye(cord_chan_t *ch) {
   return r;
 }
 
+int cord_chan_flush(cord_chan_t *ch) { return cord__flush(ch); }
+
 int cord_chan_close(cord_chan_t *ch) {
   if (ch->fd >= 0) { /* [END-8] */
     (void)cord_chan_goodbye(ch);
+    CORD__IGNORE(cord__flush(ch)); /* on the Node.js binding, which has no Goodbye */
     close(ch->fd);
     ch->fd = -1;
     drop(ch);

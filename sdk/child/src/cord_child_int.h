@@ -23,20 +23,32 @@
 #define CORD__F_NOWRITE 0x04 /* nothing more can be written: failed, or the peer's end is closed */
 #define CORD__F_FATAL 0x08   /* a fatal protocol error ended the channel (exit status 76) */
 #define CORD__F_PING 0x10    /* a Ping awaits its Pong */
+#define CORD__F_BATCH 0x20   /* CORD_CHAN_F_BATCH: sends are queued */
 #define CORD__F_SKIP 0x40    /* Node.js binding: discarding the rest of a too long line */
 
-/* Reads at most n bytes of the channel into buf, queueing (or, on the
- * Node.js binding, closing) the descriptors that come with them. nb is 0 to
- * wait or MSG_DONTWAIT. Returns the count, 0 at end of file (or a reset
- * connection), -EAGAIN, -errno, or CORD_EFDMISMATCH when descriptors were
- * lost [FD-7]. */
-CORD__CHECK int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb);
+/* Reads what has arrived into the free end of the receive buffer, [fill,
+ * rx_len), and moves fill past it; the descriptors that come with it are
+ * queued, noted at the stream position just after the read [FD-5] (on the
+ * Node.js binding, closed). nb is 0 to wait or MSG_DONTWAIT. Returns the
+ * count, 0 at end of file (or a reset connection), -EAGAIN, -errno, or
+ * CORD_EFDMISMATCH when descriptors were lost or cannot be queued [FD-7]. */
+CORD__CHECK int cord__rd(cord_chan_t *ch, int nb);
 
 /* Writes n bytes whole, passing nfds descriptors with the first byte
  * [FD-3]. Retries interrupted and short writes; never raises SIGPIPE.
  * Returns 0 or -errno; a failure stops all later writes. */
 CORD__CHECK int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds,
                          unsigned nfds);
+
+/* Writes the n bytes just placed at tx + txn after what is queued: with
+ * CORD_CHAN_F_BATCH and no descriptors they only join the queue, else the
+ * queue and they are written now, the descriptors with their first byte
+ * (the queue goes first, on its own). Returns 0 or as cord__wr(). */
+CORD__CHECK int cord__queue(cord_chan_t *ch, size_t n, const int *fds, unsigned nfds);
+
+/* Writes what is queued in the transmit buffer; returns 0 or as cord__wr().
+ * A failure discards it. */
+CORD__CHECK int cord__flush(cord_chan_t *ch);
 
 /* Ends the parent's direction with code (0: cleanly). A fatal protocol
  * code sends an Error frame first when send is set, then shuts the socket

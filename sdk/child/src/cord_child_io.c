@@ -28,7 +28,7 @@ static __attribute__((noinline)) void await(int fd, short events) {
   (void)poll(&p, 1, -1);
 }
 
-int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb) {
+int cord__rd(cord_chan_t *ch, int nb) {
   struct iovec v;
   struct msghdr h;
   ssize_t r;
@@ -39,8 +39,8 @@ int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb) {
 #endif
 
   memset(&h, 0, sizeof h);
-  v.iov_base = buf;
-  v.iov_len = n;
+  v.iov_base = ch->rx + ch->fill;
+  v.iov_len = ch->rx_len - ch->fill;
   h.msg_iov = &v;
   h.msg_iovlen = 1;
 #ifndef CORD_CHILD_NO_FDS
@@ -55,24 +55,38 @@ int cord__rd(cord_chan_t *ch, void *buf, size_t n, int nb) {
     else if (errno != EINTR)
       return errno == ECONNRESET ? 0 : -errno; /* a reset peer is a gone peer */
   }
+  ch->fill += (uint32_t)r;
 #ifndef CORD_CHILD_NO_FDS
   /* One read takes the descriptors of one sendmsg() at most: a stream
    * socket ends a read after the data that carried them. Nothing else
    * comes, since the SDK asks for no credentials. */
   if ((c = CMSG_FIRSTHDR(&h)) != NULL && c->cmsg_type == SCM_RIGHTS) {
     const uint8_t *p = CMSG_DATA(c), *e = (const uint8_t *)c + c->cmsg_len;
+    /* Queued in arrival order, noted at the position after this read
+     * [FD-5]. Two such batches are all a sender that follows FD-3 can
+     * have in flight: reads stop while whole frames wait, so when one
+     * is made, only the frame in progress has descriptors queued. A
+     * third batch, a full queue or the Node.js binding (which accepts no
+     * handle [NODE-8]) keeps none [FD-9]. */
+    int keep = !(ch->flags & CORD__F_NODE) && ch->nq == ch->n0 &&
+               (size_t)(e - p) <= (ch->fdq_len - ch->head - ch->nq) * sizeof(int);
+    if (keep) {
+      if (!ch->nq)
+        ch->p0 = ch->pos + ch->fill;
+      ch->p1 = ch->pos + ch->fill;
+    }
     for (; p + sizeof(int) <= e; p += sizeof(int)) {
       int fd;
       memcpy(&fd, p, sizeof fd);
-      /* Queued in arrival order [FD-5]; the Node.js binding accepts no
-       * handle, and a full queue cannot keep one [NODE-8, FD-9]. */
-      if (!(ch->flags & CORD__F_NODE) && ch->nq < ch->fdq_len) {
-        ch->fdq[ch->nq++] = fd;
+      if (keep) {
+        ch->fdq[ch->head + ch->nq++] = fd;
       } else {
         close(fd);
         bad = 1;
       }
     }
+    if (keep && ch->nq && !ch->n0)
+      ch->n0 = ch->nq;
   }
 #endif
   if ((bad || (h.msg_flags & MSG_CTRUNC)) && !(ch->flags & CORD__F_NODE))
@@ -135,4 +149,27 @@ int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigne
 #endif
   }
   return 0;
+}
+
+int cord__queue(cord_chan_t *ch, size_t n, const int *fds, unsigned nfds) {
+  uint8_t *frame = ch->tx;
+  int r = 0;
+  if (!nfds && (ch->flags & CORD__F_BATCH)) {
+    ch->txn += (uint32_t)n;
+    return 0;
+  }
+  if (nfds) { /* a frame's descriptors ride with its own first byte [FD-3] */
+    frame += ch->txn;
+    r = cord__flush(ch);
+  } else { /* what is queued and the frame go in one write */
+    n += ch->txn;
+    ch->txn = 0;
+  }
+  return r ? r : cord__wr(ch, frame, n, fds, nfds);
+}
+
+int cord__flush(cord_chan_t *ch) {
+  uint32_t n = ch->txn;
+  ch->txn = 0;
+  return n ? cord__wr(ch, ch->tx, n, NULL, 0) : 0;
 }

@@ -8,7 +8,20 @@
 #include <errno.h>
 #include <string.h>
 
-static const char nack[] = "{\"cmd\":\"NODE_HANDLE_NACK\"}\n";
+static const char nack[] = "{\"cmd\":\"NODE_HANDLE_NACK\"}";
+
+/* Queues (or writes) the n bytes of text and a 0a as one line, after
+ * what is queued. */
+static int line(cord_chan_t *ch, const void *text, size_t n) {
+  int r;
+  if (n >= ch->tx_len)
+    return CORD_ETOOBIG;
+  if (n >= ch->tx_len - ch->txn && (r = cord__flush(ch)) < 0)
+    return r;
+  memcpy(ch->tx + ch->txn, text, n);
+  ch->tx[ch->txn + n] = '\n';
+  return cord__queue(ch, n + 1, NULL, 0);
+}
 
 /* The first byte at or after k that is not JSON whitespace, or n. */
 static size_t skip(const uint8_t *p, size_t k, size_t n) {
@@ -82,7 +95,7 @@ int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
         continue; /* an empty line is no JSON text: nothing to deliver */
       r = cord__node_internal(b + s, e - s);
       if (r == 2) /* [NODE-8]: the handle's descriptor was closed on arrival */
-        CORD__IGNORE(cord__wr(ch, nack, sizeof nack - 1, NULL, 0));
+        CORD__IGNORE(line(ch, nack, sizeof nack - 1));
       if (r) /* [NODE-7] */
         continue;
       m->type = CORD_CHAN_EV_MESSAGE;
@@ -107,14 +120,14 @@ int cord__node_pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
         return 1;
       }
     }
-    r = cord__rd(ch, b + ch->fill, ch->rx_len - ch->fill, nb);
+    CORD__IGNORE(cord__flush(ch)); /* what is queued goes before a wait */
+    r = cord__rd(ch, nb);
     if (r == -EAGAIN)
       return r;
     if (r <= 0) { /* [NODE-10]: a partial line at the end is TRUNCATED */
       cord__stop(ch, r ? r : ch->fill || (ch->flags & CORD__F_SKIP) ? CORD_ETRUNCATED : 0, 0);
       return 0;
     }
-    ch->fill += (uint32_t)r;
   }
 }
 
@@ -132,11 +145,7 @@ int cord__node_send(cord_chan_t *ch, uint64_t ids, const cord_chan_out_t *o) {
     return CORD_ENODE;
   if (cord__node_internal(text, n)) /* [NODE-7] */
     return CORD_ENODE;
-  if (n >= ch->tx_len)
-    return CORD_ETOOBIG;
-  memcpy(ch->tx, text, n);
-  ch->tx[n] = '\n';
-  return cord__wr(ch, ch->tx, n + 1, NULL, 0);
+  return line(ch, text, n);
 }
 
 #else
