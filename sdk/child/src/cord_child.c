@@ -4,10 +4,10 @@
 #include "cord_child_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -533,10 +533,9 @@ static __attribute__((noinline)) int find(cord_chan_t *ch, unsigned flags) {
     why = "not a number";
   if (!why) { /* [CHAN-8] */
     len = sizeof type;
-    if (fcntl(fd, F_GETFD) < 0)
-      why = "not open";
-    else if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_STREAM ||
-             (len = sizeof sa, getsockname(fd, &sa, &len)) || sa.sa_family != AF_UNIX)
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len))
+      why = errno == EBADF ? "not open" : "not an AF_UNIX stream socket";
+    else if (type != SOCK_STREAM || (len = sizeof sa, getsockname(fd, &sa, &len)) || sa.sa_family != AF_UNIX)
       why = "not an AF_UNIX stream socket";
   }
   /* The text names the variable and its value before the value goes. */
@@ -545,7 +544,9 @@ static __attribute__((noinline)) int find(cord_chan_t *ch, unsigned flags) {
   hide();
   if (why)
     return CORD_ENOCHANNEL;
-  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  /* ioctl(FIOCLEX) rather than fcntl(), which costs a static program
+   * four times the code. */
+  ioctl(fd, FIOCLEX);
   return fd;
 }
 

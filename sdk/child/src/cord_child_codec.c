@@ -1,4 +1,4 @@
-/* cord_child_codec.c: encodes and decodes Cord frames with nanopb, leaving strings and bytes in place. */
+/* cord_child_codec.c: encodes and decodes Cord frames with nanopb's stream functions, leaving strings and bytes in place. */
 #include "cord_child_codec.h"
 
 #include <stddef.h>
@@ -8,152 +8,202 @@
 #include <pb_encode.h>
 
 /*
- * Where the callback fields of each body lie, as offsets into the body
- * union: the field s[0] stands for, then the one s[1] stands for (0: none;
- * no callback field starts a body). A row per body member, by its field
- * number; the message row is for json and raw, which share the union's
- * first callback with typed.type, and TYPED_ROW for a typed payload.
- * Decoding and encoding share this one map, so they cannot disagree on it.
+ * Why not pb_decode() and pb_encode() on cord_v1_Frame: their field
+ * iterator reads every field's descriptor for every field of every frame
+ * (2,500 instructions for a 64-byte message), and pb_encode() sizes each
+ * submessage before writing it, once per level of nesting (a typed value
+ * three levels down is encoded eight times). Here one table of rows,
+ * expanded at compile time from the generator's own field lists
+ * (cord.pb.h), drives nanopb's stream functions: pb_decode_tag(),
+ * pb_decode_varint(), pb_skip_field(), pb_encode_tag(), pb_encode_string()
+ * ... Their rules are nanopb's: a field with the wrong wire type or an
+ * integer too large for its field is an invalid frame; unknown fields are
+ * skipped; the last member of a oneof wins, and a member seen again is
+ * merged. Strings and bytes are never copied: they become spans into the
+ * frame (cord.options makes them callbacks, which only reserve room).
  */
-#define TYPED_ROW 8
-#define AT(type, field) ((uint8_t)offsetof(type, field))
-static const uint8_t map[TYPED_ROW + 1][2] = {
-    [cord_v1_Frame_hello_tag] = {AT(cord_v1_Hello, impl_name), AT(cord_v1_Hello, impl_version)},
-    [cord_v1_Frame_message_tag] = {0, AT(cord_v1_Message, payload.json)},
-    [cord_v1_Frame_goodbye_tag] = {AT(cord_v1_Goodbye, detail), 0},
-    [cord_v1_Frame_error_tag] = {AT(cord_v1_Error, detail), 0},
-    [TYPED_ROW] = {AT(cord_v1_Message, payload.typed.type), AT(cord_v1_Message, payload.typed.value)},
+
+/* Which message a row belongs to: a member of Frame.body by its field
+ * number, FRAME for Frame itself, TYPED for Message.typed's Typed. */
+#define FRAME 0
+#define TYPED 8
+
+typedef struct {
+  uint8_t msg;  /* FRAME, a body member's field number, or TYPED */
+  uint8_t tag;  /* field number */
+  uint8_t type; /* nanopb's PB_ATYPE | PB_HTYPE | PB_LTYPE */
+  uint8_t at;   /* offset in the message's struct */
+  uint8_t size; /* bytes of the struct member */
+} row_t;
+
+#define ROW_MSG(msg, type) msg
+#define ROW_TYPE(msg, type) type
+#define ROW(a, atype, htype, ltype, fieldname, tag)                                                        \
+  {ROW_MSG a, tag, (uint8_t)(PB_ATYPE_##atype | PB_HTYPE_##htype | PB_LTYPE_MAP_##ltype),                 \
+   (uint8_t)PB_DATA_OFFSET_##atype(_PB_HTYPE_##htype, ROW_TYPE a, fieldname),                            \
+   (uint8_t)PB_DATA_SIZE_##atype(_PB_HTYPE_##htype, ROW_TYPE a, fieldname)},
+
+static const row_t rows[] = {
+    cord_v1_Frame_FIELDLIST(ROW, (FRAME, cord_v1_Frame))
+    cord_v1_Hello_FIELDLIST(ROW, (cord_v1_Frame_hello_tag, cord_v1_Hello))
+    cord_v1_Message_FIELDLIST(ROW, (cord_v1_Frame_message_tag, cord_v1_Message))
+    cord_v1_Cancel_FIELDLIST(ROW, (cord_v1_Frame_cancel_tag, cord_v1_Cancel))
+    cord_v1_Ping_FIELDLIST(ROW, (cord_v1_Frame_ping_tag, cord_v1_Ping))
+    cord_v1_Pong_FIELDLIST(ROW, (cord_v1_Frame_pong_tag, cord_v1_Pong))
+    cord_v1_Goodbye_FIELDLIST(ROW, (cord_v1_Frame_goodbye_tag, cord_v1_Goodbye))
+    cord_v1_Error_FIELDLIST(ROW, (cord_v1_Frame_error_tag, cord_v1_Error))
+    cord_v1_Typed_FIELDLIST(ROW, (TYPED, cord_v1_Typed))
 };
+#define END (rows + sizeof rows / sizeof rows[0])
 
-/* Records where a variable-length field lies in the buffer being decoded;
- * arg is the span it fills. Decoding always reads from a buffer stream,
- * whose state is the current read pointer. */
-static bool span_decode(pb_istream_t *s, const pb_field_t *field, void **arg) {
-  cord__span_t *sp = *arg;
-  (void)field;
-  sp->ptr = s->state;
-  sp->len = s->bytes_left;
-  return pb_read(s, NULL, s->bytes_left);
+_Static_assert(cord_v1_Frame_error_tag < TYPED, "TYPED is no member of Frame.body");
+_Static_assert(sizeof(cord_v1_Frame) < 256, "row offsets fit in a byte");
+
+#define LTYPE(r) PB_LTYPE((r)->type)
+#define ONEOF(r) (PB_HTYPE((r)->type) == PB_HTYPE_ONEOF)
+
+/* The wire type of a row: the schema has unsigned varints, one fixed32
+ * (Hello.magic), and length-delimited strings, bytes and submessages. */
+static pb_wire_type_t wire(const row_t *r) {
+  return LTYPE(r) == PB_LTYPE_UVARINT ? PB_WT_VARINT : LTYPE(r) == PB_LTYPE_FIXED32 ? PB_WT_32BIT : PB_WT_STRING;
 }
 
-/* Writes a span as its field; proto3 leaves empty strings and bytes off
- * the wire. */
-static bool span_encode(pb_ostream_t *s, const pb_field_t *field, void *const *arg) {
-  const cord__span_t *sp = *arg;
-  return !sp->len || (pb_encode_tag_for_field(s, field) && pb_encode_string(s, sp->ptr, sp->len));
+/* The message inside a submessage row: the body member, or Typed. */
+static unsigned inner(unsigned msg, const row_t *r) { return msg == FRAME ? r->tag : TYPED; }
+
+/* The span a string or bytes row stands for: a oneof member (json, raw)
+ * is the message's data, s[1]; any other is s[0] or s[1] in the order of
+ * the message's callback fields (Hello: name, version; Typed: type, value;
+ * Goodbye and Error: detail). */
+static cord__span_t *span_of(cord__frame_t *fr, const row_t *r) {
+  const row_t *q = r;
+  unsigned i = 0;
+  if (ONEOF(r))
+    return &fr->s[1];
+  while (q > rows && q[-1].msg == r->msg)
+    i += PB_ATYPE((--q)->type) == PB_ATYPE_CALLBACK;
+  return &fr->s[i];
 }
 
-/* Points the callback fields of map row `row` at the function in fn
- * (span_decode or span_encode), each with its span as the argument. */
-static void bind(cord__frame_t *fr, unsigned row, pb_callback_t fn) {
-  unsigned i;
-  for (i = 0; i < 2; i++)
-    if (map[row][i]) {
-      pb_callback_t *cb = (pb_callback_t *)((uint8_t *)&fr->f.body + map[row][i]);
-      cb->funcs = fn.funcs;
-      cb->arg = &fr->s[i];
+/* Decodes the fields of message msg from s into the struct at base (and
+ * the spans of fr). Returns 0 on anything nanopb would refuse. */
+static int fields(cord__frame_t *fr, unsigned msg, uint8_t *base, pb_istream_t *s) {
+  while (s->bytes_left) {
+    pb_wire_type_t wt;
+    uint32_t tag;
+    bool eof;
+    uint64_t v;
+    pb_istream_t sub;
+    const row_t *r;
+    if (!pb_decode_tag(s, &wt, &tag, &eof) || !tag)
+      return 0;
+    for (r = rows; r < END && (r->msg != msg || r->tag != tag); r++)
+      ;
+    if (r == END) { /* [FRAME-8, FRAME-9]: unknown fields are skipped */
+      if (!pb_skip_field(s, wt))
+        return 0;
+      continue;
     }
-}
-
-#define DECODE_SPANS ((pb_callback_t){.funcs.decode = span_decode})
-#define ENCODE_SPANS ((pb_callback_t){.funcs.encode = span_encode})
-
-/* The union's first callback: typed.type inside a Typed, or else json or
- * raw, whose field number is then the payload kind. Json or raw replacing
- * a Typed leaves s[0] as it was: the kind says which payload counts. */
-static bool first_decode(pb_istream_t *s, const pb_field_t *field, void **arg) {
-  cord__frame_t *fr = *arg;
-  void *sp = &fr->s[0];
-  if (field->tag != cord_v1_Typed_type_tag) {
-    fr->kind = (uint8_t)field->tag;
-    sp = &fr->s[1];
+    if (wt != wire(r))
+      return 0; /* wrong wire type */
+    if (wt == PB_WT_VARINT) {
+      if (!pb_decode_varint(s, &v) || (r->size == 4 && v >> 32))
+        return 0; /* integer too large */
+      if (r->size == 4)
+        *(uint32_t *)(base + r->at) = (uint32_t)v;
+      else
+        *(uint64_t *)(base + r->at) = v;
+      continue;
+    }
+    if (wt == PB_WT_32BIT) {
+      if (!pb_decode_fixed32(s, base + r->at))
+        return 0;
+      continue;
+    }
+    if (!pb_make_string_substream(s, &sub))
+      return 0;
+    if (ONEOF(r)) {
+      /* A member that is not the one seen so far (the body, or the
+       * payload kind) replaces it: nothing of the old one survives. The
+       * same member again is merged. */
+      uint8_t *cur = msg == FRAME ? &fr->body : &fr->kind;
+      if (*cur != r->tag) {
+        memset(fr->s, 0, sizeof fr->s);
+        if (msg == FRAME) {
+          fr->kind = 0;
+          memset(base + r->at, 0, r->size);
+        }
+        *cur = r->tag;
+      }
+    }
+    if (LTYPE(r) == PB_LTYPE_SUBMSG_W_CB) {
+      if (!fields(fr, inner(msg, r), base + r->at, &sub))
+        return 0;
+    } else { /* a buffer stream's state is its read pointer */
+      cord__span_t *sp = span_of(fr, r);
+      sp->ptr = sub.state;
+      sp->len = sub.bytes_left; /* closing the substream skips them */
+    }
+    if (!pb_close_string_substream(s, &sub))
+      return 0;
   }
-  return span_decode(s, field, &sp);
-}
-
-/*
- * Runs before nanopb decodes a body member or a message's Typed payload,
- * which it first zeroes: points that member's callback fields at the span
- * recorders. The Typed payload is told apart by where it lies.
- */
-static bool hook(pb_istream_t *s, const pb_field_t *field, void **arg) {
-  cord__frame_t *fr = *arg;
-  cord_v1_Message *mm = &fr->f.body.message;
-  unsigned row = field->tag;
-  (void)s;
-  if (field->pData == &mm->payload.typed) {
-    /* A payload replaced by a later member of the oneof leaves no span
-     * behind; a Typed merged into an earlier Typed keeps its own. */
-    if (fr->kind != cord_v1_Message_typed_tag)
-      memset(fr->s, 0, sizeof fr->s);
-    fr->kind = cord_v1_Message_typed_tag;
-    row = TYPED_ROW;
-  } else if (fr->body != row) {
-    /* A new member replaces the body (nanopb has zeroed it), so nothing
-     * may survive from the old one; the same member again is merged, as
-     * protobuf merges a repeated submessage, and keeps what it had. */
-    fr->body = (uint8_t)row;
-    fr->kind = 0;
-    memset(fr->s, 0, sizeof fr->s);
-  }
-  bind(fr, row, DECODE_SPANS);
-  if (row == TYPED_ROW || row == cord_v1_Frame_message_tag) {
-    mm->cb_payload.funcs.decode = hook;
-    mm->cb_payload.arg = fr;
-    mm->payload.json.funcs.decode = first_decode; /* also typed.type */
-    mm->payload.json.arg = fr;
-  }
-  return true;
+  return 1;
 }
 
 int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len) {
   pb_istream_t s = pb_istream_from_buffer(buf, len);
-
   memset(fr, 0, sizeof *fr);
-  fr->f.cb_body.funcs.decode = hook;
-  fr->f.cb_body.arg = fr;
-  if (!pb_decode_ex(&s, cord_v1_Frame_fields, &fr->f, PB_DECODE_NOINIT))
+  if (!fields(fr, FRAME, (uint8_t *)&fr->f, &s))
     return 0;
-  /* A string or bytes field sent with a scalar wire type reaches its
-   * callback through a copy on nanopb's stack, gone by now: only spans
-   * inside the frame are real, anything else is a malformed frame. */
-  for (unsigned i = 0; i < 2; i++)
-    if (fr->s[i].len && (fr->s[i].ptr < buf || fr->s[i].ptr + fr->s[i].len > buf + len))
-      return 0;
-  /* A later member of the oneof replaces an earlier one, as protobuf says. */
-  fr->body = (uint8_t)fr->f.which_body;
+  fr->f.which_body = fr->body;
   return 1;
 }
 
-/* Writes the program's nanopb struct as typed.value, straight into the frame. */
-static bool struct_encode(pb_ostream_t *s, const pb_field_t *field, void *const *arg) {
-  const cord__frame_t *fr = *arg;
-  return pb_encode_tag_for_field(s, field) &&
-         pb_encode_submessage(s, fr->value_fields, fr->value_struct);
+/* Writes the fields of message msg from the struct at base (and the spans
+ * of fr) to s, in field order; zero scalars and empty spans are left off
+ * the wire, as proto3 does, and a submessage is written only when it is
+ * the oneof member chosen (the body, or a typed payload). On a sizing
+ * stream nothing is written and only the count grows. */
+static bool put(cord__frame_t *fr, unsigned msg, const uint8_t *base, pb_ostream_t *s) {
+  const row_t *r;
+  for (r = rows; r < END; r++) {
+    const uint8_t *at = base + r->at;
+    bool ok = true;
+    if (r->msg != msg)
+      continue;
+    if (wire(r) != PB_WT_STRING) {
+      uint64_t v = r->size == 4 ? *(const uint32_t *)at : *(const uint64_t *)at;
+      if (v)
+        ok = pb_encode_tag(s, wire(r), r->tag) &&
+             (wire(r) == PB_WT_32BIT ? pb_encode_fixed32(s, at) : pb_encode_varint(s, v));
+    } else if (LTYPE(r) == PB_LTYPE_SUBMSG_W_CB) {
+      pb_ostream_t z = PB_OSTREAM_SIZING;
+      if (r->tag == (msg == FRAME ? fr->f.which_body : fr->kind))
+        ok = put(fr, inner(msg, r), at, &z) && pb_encode_tag(s, PB_WT_STRING, r->tag) &&
+             pb_encode_varint(s, z.bytes_written) && put(fr, inner(msg, r), at, s);
+    } else if (msg == TYPED && r->tag == cord_v1_Typed_value_tag && fr->value_fields) {
+      /* The program's own struct, encoded straight into the frame: sized
+       * once before (fr->value_size), written once. */
+      ok = pb_encode_tag(s, PB_WT_STRING, r->tag) && pb_encode_varint(s, fr->value_size) &&
+           (s->callback ? pb_encode(s, fr->value_fields, fr->value_struct) : pb_write(s, NULL, fr->value_size));
+    } else if (!ONEOF(r) || r->tag == fr->kind) {
+      const cord__span_t *sp = span_of(fr, r);
+      if (sp->len)
+        ok = pb_encode_tag(s, PB_WT_STRING, r->tag) && pb_encode_string(s, sp->ptr, sp->len);
+    }
+    if (!ok)
+      return false;
+  }
+  return true;
 }
 
 size_t cord__frame_encode(cord__frame_t *fr, uint8_t *buf, size_t cap) {
-  unsigned body = fr->f.which_body;
   uint32_t n;
-  if (cap < 4)
+  pb_ostream_t s;
+  if (cap < 4 || (fr->value_fields && !pb_get_encoded_size(&fr->value_size, fr->value_fields, fr->value_struct)))
     return 0;
-  pb_ostream_t s = pb_ostream_from_buffer(buf + 4, cap - 4);
-
-  /* A frame may come straight from the decoder: its hooks go, and the
-   * payload member is the kind. */
-  fr->f.cb_body.funcs.encode = NULL;
-  if (body == cord_v1_Frame_message_tag) {
-    fr->f.body.message.cb_payload.funcs.encode = NULL;
-    fr->f.body.message.which_payload = fr->kind;
-    if (fr->kind == cord_v1_Message_typed_tag)
-      body = TYPED_ROW;
-  }
-  bind(fr, body, ENCODE_SPANS);
-  if (fr->value_fields) { /* set with a typed payload only */
-    fr->f.body.message.payload.typed.value.funcs.encode = struct_encode;
-    fr->f.body.message.payload.typed.value.arg = fr;
-  }
-  if (!pb_encode(&s, cord_v1_Frame_fields, &fr->f))
+  s = pb_ostream_from_buffer(buf + 4, cap - 4);
+  if (!put(fr, FRAME, (const uint8_t *)&fr->f, &s))
     return 0;
   n = (uint32_t)s.bytes_written;
   buf[0] = (uint8_t)(n >> 24);

@@ -19,7 +19,8 @@ typedef struct {
  * A frame as the child SDK holds it: nanopb's struct for the scalar fields
  * and two spans for the variable-length ones, which stay in the receive
  * buffer, or in the program's memory when sent (cord.options makes them
- * callbacks). Which field a span holds depends on the body:
+ * callbacks, whose room in the struct goes unused). Which field a span
+ * holds depends on the body:
  *   hello:    s[0] impl_name,      s[1] impl_version
  *   message:  s[0] typed.type,       s[1] json, raw or typed.value
  *   goodbye, error: s[0] detail
@@ -32,9 +33,11 @@ typedef struct {
   cord__span_t s[2];
   /* Encoding a typed payload only: when set, typed.value is encoded from
    * this nanopb message instead of from s[1], so the application's struct
-   * goes onto the wire without an intermediate buffer. NULL otherwise. */
+   * goes onto the wire without an intermediate buffer. NULL otherwise.
+   * value_size is its encoded size, which the encoder finds first. */
   const pb_msgdesc_t *value_fields;
   const void *value_struct;
+  size_t value_size;
   cord_v1_Frame f; /* last: the small fields above get the short offsets */
 } cord__frame_t;
 
@@ -47,9 +50,8 @@ __attribute__((warn_unused_result)) int cord__frame_decode(cord__frame_t *fr, co
 
 /*
  * Encodes fr as a whole frame, prefix included, into out[0..cap). Set
- * fr->f.which_body, the body's scalars, fr->kind
- * and the spans first, on a zeroed fr or one cord__frame_decode() filled;
- * the callback fields are set here, in fr itself. Returns the frame's
+ * fr->f.which_body, the body's scalars, fr->kind and the spans first, on
+ * a zeroed fr or one cord__frame_decode() filled. Returns the frame's
  * length in bytes, or 0 if it does not fit in cap (or value_struct's own
  * encoding failed).
  */
