@@ -1,4 +1,4 @@
-/* test_fault_injection.c: a whole session survives any split of reads and writes, interrupted calls and a channel that fails after every N bytes. */
+/* test_fault_injection.c: a whole session survives any split of reads and writes, interrupted calls and a channel that fails after every N bytes, with and without coalesced sends, through a large or the smallest receive buffer. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -22,6 +22,7 @@ ssize_t __wrap_sendmsg(int fd, const struct msghdr *h, int flags);
 ssize_t __wrap_recv(int fd, void *buf, size_t n, int flags);
 
 static int child_fd = -1;
+static long reads; /* calls of recvmsg on the child's descriptor */
 static size_t chunk;
 static int eintr, eagain, flip;
 static long rbudget = -1, wbudget = -1;
@@ -54,6 +55,7 @@ static size_t cut(size_t n, long budget) {
 ssize_t __wrap_recvmsg(int fd, struct msghdr *h, int flags) {
   if (fd != child_fd)
     return __real_recvmsg(fd, h, flags);
+  reads++;
   if (injected(rbudget))
     return -1;
   size_t keep = h->msg_iov[0].iov_len;
@@ -97,11 +99,19 @@ typedef struct {
 } run_t;
 
 static cord_chan_t ch;
+/* The session's knobs: the receive buffer's size and cord_chan_open()'s
+ * flags. Its frames all fit in 256 bytes but one, whose body is exactly
+ * 256 bytes: through a 256-byte buffer its prefix must be taken off. */
+static size_t rx_len = 512;
+static unsigned open_flags;
+static char big[251];
 
 /* The parent's whole side, written before the child starts. */
 static void script(int p) {
-  int pp[2];
+  int pp[2], pq[2];
   fp_hello(p);
+  memset(big, 'z', 250);
+  fp_msg(p, 0, 0, 0, 7, NULL, big, 250); /* a body of 1 + 2 + 1 + 2 + 250 = 256 bytes */
   fp_json(p, 0, "{\"one\":\"way\"}");
   fp_msg(p, 1, 0, 0, 5, "x.Job", "\x08\x07", 2);
   fp_ping(p, 3);
@@ -111,8 +121,16 @@ static void script(int p) {
   fp_msg(p, 0, 42, 0, 7, NULL, "stray", 5);
   cr_assert_eq(pipe(pp), 0);
   fp_msg_fds(p, 3, 0, 1, &pp[1], 1);
+  /* Two frames with descriptors back to back: a read can end inside the
+   * first and bring the second's, so both wait in the queue at once. */
+  cr_assert_eq(pipe(pq), 0);
+  int two[2] = {pq[0], pq[1]};
+  fp_msg_fds(p, 0, 0, 2, two, 2);
+  fp_msg_fds(p, 0, 0, 1, &pp[0], 1);
   close(pp[0]);
   close(pp[1]);
+  close(pq[0]);
+  close(pq[1]);
   fp_error(p, 1010, "note");
   fp_goodbye(p);
 }
@@ -125,7 +143,7 @@ static void session(run_t *out) {
   e = out->events;
   script(p);
   child_fd = c;
-  out->open = fp_child_open(&ch, 512, 512, 4, 0);
+  out->open = fp_child_open(&ch, rx_len, 512, 4, open_flags);
   if (out->open == 0) {
     cord_chan_out_t q = {.payload = CORD_PAYLOAD_RAW, .data = "q", .len = 1};
     (void)cord_chan_request(&ch, &q, NULL);
@@ -138,7 +156,9 @@ static void session(run_t *out) {
         cord_chan_out_t o = {.payload = m.payload, .type_name = (const char *)m.type_name.ptr,
                              .type_name_len = m.type_name.len, .data = m.data.ptr, .len = m.data.len};
         (void)cord_chan_reply(&ch, m.id, &o);
-      } else if (m.type == CORD_CHAN_EV_MESSAGE && !m.reply_to) {
+      } else if (m.type == CORD_CHAN_EV_MESSAGE && !m.reply_to && m.data.len < 64) {
+        /* Small ones only: written a byte at a time, the session's output
+         * must fit in the socket's buffer until the parent reads it. */
         (void)cord_chan_send_json(&ch, (const char *)m.data.ptr, m.data.len);
       }
     }
@@ -161,6 +181,14 @@ static void clean(void) {
   chunk = 0;
   eintr = eagain = 0;
   rbudget = wbudget = -1;
+}
+
+/* Each test runs in its own process: the knobs start at their defaults. */
+static void batched(void) { open_flags = CORD_CHAN_F_BATCH; }
+static void small_buffer(void) { rx_len = 256; }
+static void both(void) {
+  batched();
+  small_buffer();
 }
 
 static int open_fds(void) {
@@ -190,17 +218,34 @@ Test(fault_injection, reference_session, .timeout = 30) {
   session(&ref);
   cr_assert_eq(ref.open, 0);
   cr_expect_eq(ref.end, 0);
-  /* one-way, request 1, request 2, its cancel, the reply, the error, request 3 with a descriptor */
-  cr_expect_str_eq(ref.events,
-                   "1/0/0/0/{\"one\":\"way\"}/0;1/1/0/0/\x08\x07/0;1/2/0/0/held/0;1/0/1/0/reply/0;"
-                   "1/3/0/0/fd/1;5/0/0/1010/note/0;");
+  /* the large one-way, one-way, request 1, request 2, its cancel, the
+   * reply, request 3 with a descriptor, two one-ways with descriptors, the
+   * error */
+  char want[1024];
+  snprintf(want, sizeof want,
+           "1/0/0/0/%s/0;1/0/0/0/{\"one\":\"way\"}/0;1/1/0/0/\x08\x07/0;1/2/0/0/held/0;1/0/1/0/reply/0;"
+           "1/3/0/0/fd/1;1/0/0/0/fd/2;1/0/0/0/fd/1;5/0/0/1010/note/0;",
+           big);
+  cr_expect_str_eq(ref.events, want);
   cr_expect_gt(ref.nout, 100u);
 }
 
-Test(fault_injection, any_split_of_reads_and_writes, .timeout = 60) {
+/* The parent's 14 frames are all in the socket when the child starts: it
+ * reads them in bulk, a read per frame carrying descriptors (the kernel
+ * ends a read after them) and a few more, not two reads per frame. */
+Test(fault_injection, one_read_takes_many_frames, .timeout = 30) {
+  clean();
+  reads = 0;
+  session(&ref);
+  cr_assert_eq(ref.end, 0);
+  cr_expect_leq(reads, 7, "%ld reads for 14 frames", reads);
+}
+
+/* Every split of the stream, from single bytes to more than any frame. */
+static void any_split(void) {
   clean();
   session(&ref);
-  for (size_t k = 1; k <= 9; k++) {
+  for (size_t k = 1; k <= 300; k += k < 16 ? 1 : 37) {
     clean();
     chunk = k;
     session(&got);
@@ -209,6 +254,23 @@ Test(fault_injection, any_split_of_reads_and_writes, .timeout = 60) {
     cr_assert_arr_eq(got.out, ref.out, ref.nout, "chunk %zu", k);
     cr_assert_eq(got.end, 0);
   }
+}
+
+Test(fault_injection, any_split_of_reads_and_writes, .timeout = 60) { any_split(); }
+Test(fault_injection, any_split_batched, .init = batched, .timeout = 60) { any_split(); }
+Test(fault_injection, any_split_small_buffer, .init = small_buffer, .timeout = 60) { any_split(); }
+Test(fault_injection, any_split_batched_small_buffer, .init = both, .timeout = 60) { any_split(); }
+
+/* The coalesced session writes the same bytes as the plain one. */
+Test(fault_injection, batched_bytes_are_the_plain_bytes, .timeout = 30) {
+  run_t plain;
+  clean();
+  session(&plain);
+  open_flags = CORD_CHAN_F_BATCH;
+  session(&got);
+  cr_assert_str_eq(got.events, plain.events);
+  cr_assert_eq(got.nout, plain.nout);
+  cr_assert_arr_eq(got.out, plain.out, plain.nout);
 }
 
 Test(fault_injection, interrupted_and_would_block_calls, .timeout = 30) {
@@ -227,12 +289,12 @@ Test(fault_injection, interrupted_and_would_block_calls, .timeout = 30) {
   cr_assert_arr_eq(got.out, ref.out, ref.nout);
 }
 
-Test(fault_injection, reads_fail_after_every_n_bytes, .timeout = 120) {
+static void reads_fail(void) {
   int before;
   clean();
   session(&ref);
   before = open_fds();
-  for (long n = 0; n < 400; n++) {
+  for (long n = 0; n < 1000; n++) {
     clean();
     rbudget = n;
     session(&got);
@@ -251,7 +313,10 @@ Test(fault_injection, reads_fail_after_every_n_bytes, .timeout = 120) {
   }
 }
 
-Test(fault_injection, writes_fail_after_every_n_bytes, .timeout = 120) {
+Test(fault_injection, reads_fail_after_every_n_bytes, .timeout = 120) { reads_fail(); }
+Test(fault_injection, reads_fail_small_buffer, .init = small_buffer, .timeout = 120) { reads_fail(); }
+
+static void writes_fail(void) {
   int before;
   clean();
   session(&ref);
@@ -267,3 +332,6 @@ Test(fault_injection, writes_fail_after_every_n_bytes, .timeout = 120) {
     cr_assert_eq(open_fds(), before, "budget %ld leaked a descriptor", n);
   }
 }
+
+Test(fault_injection, writes_fail_after_every_n_bytes, .timeout = 120) { writes_fail(); }
+Test(fault_injection, writes_fail_batched, .init = batched, .timeout = 120) { writes_fail(); }

@@ -24,7 +24,8 @@ Test(no_malloc, the_counter_counts, .timeout = 10) {
   cr_assert_eq(alloc_calls - before, 2, "the replacement allocator must see every call: %ld", alloc_calls - before);
 }
 
-Test(no_malloc, cord_session, .timeout = 10) {
+/* A session of every kind of frame, sends written at once or coalesced. */
+static void session(unsigned flags) {
   int p = fp_channel(0, NULL), r;
   uint64_t id;
   cord_v1_Ping ping = {.nonce = 5};
@@ -43,7 +44,7 @@ Test(no_malloc, cord_session, .timeout = 10) {
   fp_goodbye(p);
 
   alloc_calls = 0;
-  cr_assert_eq(SDK(fp_child_open(&ch, 1024, 1024, 4, CORD_CHAN_F_CANCEL)), 0);
+  cr_assert_eq(SDK(fp_child_open(&ch, 1024, 1024, 4, CORD_CHAN_F_CANCEL | flags)), 0);
   cr_assert_eq(SDK(cord_chan_request(&ch, &q, &id)), 0);
   cr_assert_eq(SDK(cord_chan_ping(&ch, 9)), 0);
   while (SDK(cord_chan_recv(&ch, &m)) > 0) {
@@ -72,6 +73,9 @@ Test(no_malloc, cord_session, .timeout = 10) {
   }
   cr_expect_geq(n, 8, "only %d frames", n);
 }
+
+Test(no_malloc, cord_session, .timeout = 10) { session(0); }
+Test(no_malloc, cord_session_batched, .timeout = 10) { session(CORD_CHAN_F_BATCH); }
 
 Test(no_malloc, failures_and_node, .timeout = 10) {
   int p = fp_channel(0, NULL), r;
