@@ -54,7 +54,24 @@ static const row_t rows[] = {
     cord_v1_Error_FIELDLIST(ROW, (cord_v1_Frame_error_tag, cord_v1_Error))
     cord_v1_Typed_FIELDLIST(ROW, (TYPED, cord_v1_Typed))
 };
-#define END (rows + sizeof rows / sizeof rows[0])
+
+/* Where each message's rows start, and so end: the counts of the same
+ * field lists, summed at compile time. */
+#define ONE(a, atype, htype, ltype, fieldname, tag) +1
+#define N_FRAME (0 cord_v1_Frame_FIELDLIST(ONE, 0))
+#define N_HELLO (N_FRAME cord_v1_Hello_FIELDLIST(ONE, 0))
+#define N_MESSAGE (N_HELLO cord_v1_Message_FIELDLIST(ONE, 0))
+#define N_CANCEL (N_MESSAGE cord_v1_Cancel_FIELDLIST(ONE, 0))
+#define N_PING (N_CANCEL cord_v1_Ping_FIELDLIST(ONE, 0))
+#define N_PONG (N_PING cord_v1_Pong_FIELDLIST(ONE, 0))
+#define N_GOODBYE (N_PONG cord_v1_Goodbye_FIELDLIST(ONE, 0))
+#define N_ERROR (N_GOODBYE cord_v1_Error_FIELDLIST(ONE, 0))
+static const uint8_t first[TYPED + 2] = {0, N_FRAME, N_HELLO, N_MESSAGE, N_CANCEL, N_PING, N_PONG, N_GOODBYE,
+                                         N_ERROR, sizeof rows / sizeof rows[0]};
+_Static_assert(cord_v1_Frame_hello_tag == 1 && cord_v1_Frame_message_tag == 2 && cord_v1_Frame_cancel_tag == 3 &&
+                   cord_v1_Frame_ping_tag == 4 && cord_v1_Frame_pong_tag == 5 && cord_v1_Frame_goodbye_tag == 6 &&
+                   cord_v1_Frame_error_tag == 7,
+               "rows are listed in the order of Frame.body's field numbers");
 
 _Static_assert(cord_v1_Frame_error_tag < TYPED, "TYPED is no member of Frame.body");
 _Static_assert(sizeof(cord_v1_Frame) < 256, "row offsets fit in a byte");
@@ -97,9 +114,9 @@ static int fields(cord__frame_t *fr, unsigned msg, uint8_t *base, pb_istream_t *
     const row_t *r;
     if (!pb_decode_tag(s, &wt, &tag, &eof) || !tag)
       return 0;
-    for (r = rows; r < END && (r->msg != msg || r->tag != tag); r++)
+    for (r = rows + first[msg]; r < rows + first[msg + 1] && r->tag != tag; r++)
       ;
-    if (r == END) { /* [FRAME-8, FRAME-9]: unknown fields are skipped */
+    if (r == rows + first[msg + 1]) { /* [FRAME-8, FRAME-9]: unknown fields are skipped */
       if (!pb_skip_field(s, wt))
         return 0;
       continue;
@@ -166,11 +183,9 @@ int cord__frame_decode(cord__frame_t *fr, const uint8_t *buf, size_t len) {
  * stream nothing is written and only the count grows. */
 static bool put(cord__frame_t *fr, unsigned msg, const uint8_t *base, pb_ostream_t *s) {
   const row_t *r;
-  for (r = rows; r < END; r++) {
+  for (r = rows + first[msg]; r < rows + first[msg + 1]; r++) {
     const uint8_t *at = base + r->at;
     bool ok = true;
-    if (r->msg != msg)
-      continue;
     if (wire(r) != PB_WT_STRING) {
       uint64_t v = r->size == 4 ? *(const uint32_t *)at : *(const uint64_t *)at;
       if (v)
