@@ -190,8 +190,10 @@ static void drop(cord_chan_t *ch) {
  * last frame claimed: they were the program's, or closed by discard(). */
 static void settle(cord_chan_t *ch) {
 #ifndef CORD_CHILD_NO_FDS
-  memmove(ch->fdq, ch->fdq + ch->head, ch->nq * sizeof(int));
-  ch->head = 0;
+  if (ch->head) { /* else nothing moves, and fdq may be NULL */
+    memmove(ch->fdq, ch->fdq + ch->head, ch->nq * sizeof(int));
+    ch->head = 0;
+  }
 #else
   (void)ch;
 #endif
