@@ -38,6 +38,7 @@ int64_t cord__now_ms(void);
 /* ---- a set of 64-bit ids (open addressing; 0 is never a member) ------------------- */
 typedef struct {
   uint64_t *slot;
+  uint64_t *spare; /* a table of the same size, reused when tombstones are cleaned */
   size_t cap, count, used; /* count includes `top`; used counts tombstones too */
   size_t scan;             /* where cord__idset_pop() looks first */
   bool top;                /* UINT64_MAX, the tombstone's value, is a member */

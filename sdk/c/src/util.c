@@ -50,9 +50,16 @@ static size_t slot_of(uint64_t id, size_t cap) {
 
 /* Rebuilds the table with `cap` slots, dropping tombstones. */
 static int idset_rehash(cord__idset_t *s, size_t cap) {
-  uint64_t *slot = cord__calloc(cap, sizeof *slot);
+  /* Cleaning tombstones keeps the size: the spare table of that size is
+   * reused, and the old one becomes the spare, so a steady stream of
+   * requests allocates nothing. */
+  uint64_t *slot = cap == s->cap && s->spare ? s->spare : cord__calloc(cap, sizeof *slot);
   if (!slot)
     return -ENOMEM;
+  if (slot == s->spare) {
+    memset(slot, 0, cap * sizeof *slot);
+    s->spare = NULL;
+  }
   for (size_t i = 0; i < s->cap; i++) {
     uint64_t id = s->slot[i];
     if (id && id != TOMB) {
@@ -62,8 +69,15 @@ static int idset_rehash(cord__idset_t *s, size_t cap) {
       slot[j] = id;
     }
   }
-  cord__free(s->slot);
+  if (cap == s->cap && !s->spare)
+    s->spare = s->slot;
+  else
+    cord__free(s->slot);
   s->slot = slot;
+  if (cap != s->cap) {
+    cord__free(s->spare);
+    s->spare = NULL;
+  }
   s->cap = cap;
   s->used = s->count - s->top;
   s->scan = 0;
@@ -148,5 +162,6 @@ uint64_t cord__idset_pop(cord__idset_t *s) {
 
 void cord__idset_free(cord__idset_t *s) {
   cord__free(s->slot);
+  cord__free(s->spare);
   memset(s, 0, sizeof *s);
 }
