@@ -51,7 +51,8 @@ static int broken(rd_t *r, const char *why) {
   return -1;
 }
 
-/* A varint of at most 10 bytes whose value fits 64 bits. */
+/* A varint of at most 10 bytes whose value fits 64 bits (the tenth byte
+ * is 0 or 1), as nanopb reads it. */
 static int varint(rd_t *r, uint64_t *v) {
   uint64_t x = 0;
   for (unsigned i = 0; i < 10; i++) {

@@ -16,11 +16,12 @@
  * expanded at compile time from the generator's own field lists
  * (cord.pb.h), drives nanopb's stream functions: pb_decode_tag(),
  * pb_decode_varint(), pb_skip_field(), pb_encode_tag(), pb_encode_string()
- * ... Their rules are nanopb's: a field with the wrong wire type or an
- * integer too large for its field is an invalid frame; unknown fields are
- * skipped; the last member of a oneof wins, and a member seen again is
- * merged. Strings and bytes are never copied: they become spans into the
- * frame (cord.options makes them callbacks, which only reserve room).
+ * ... The rules are the spec's (FRAME-6, FRAME-14, FRAME-15), which are
+ * nanopb's but for two: a field with the wrong wire type or an integer too
+ * large for its field is an invalid frame; unknown fields are skipped; a
+ * oneof member comes at most once, and a tag never exceeds 32 bits. Strings
+ * and bytes are never copied: they become spans into the frame
+ * (cord.options makes them callbacks, which only reserve room).
  */
 
 /* Which message a row belongs to: a member of Frame.body by its field
@@ -108,24 +109,32 @@ static int fields(cord__frame_t *fr, unsigned msg, uint8_t *base, pb_istream_t *
   while (s->bytes_left) {
     pb_wire_type_t wt;
     uint32_t tag;
-    bool eof;
     uint64_t v;
     pb_istream_t sub;
     const row_t *r;
-    if (!pb_decode_tag(s, &wt, &tag, &eof) || !tag)
+    /* [FRAME-14] a tag is a varint of at most 32 bits (nanopb's own
+     * reader would take a sign-extended longer one) and no field is 0. */
+    if (!pb_decode_varint(s, &v) || v >> 32 || !(v >> 3))
       return 0;
+    wt = (pb_wire_type_t)(v & 7);
+    tag = (uint32_t)(v >> 3);
     for (r = rows + first[msg]; r < rows + first[msg + 1] && r->tag != tag; r++)
       ;
     if (r == rows + first[msg + 1]) { /* [FRAME-8, FRAME-9]: unknown fields are skipped */
-      if (!pb_skip_field(s, wt))
+      /* A varint is read, not skipped: nanopb's skip has no 10-byte limit. */
+      if (wt == PB_WT_VARINT ? !pb_decode_varint(s, &v) : !pb_skip_field(s, wt))
         return 0;
       continue;
     }
     if (wt != wire(r))
       return 0; /* wrong wire type */
     if (wt == PB_WT_VARINT) {
-      if (!pb_decode_varint(s, &v) || (r->size == 4 && v >> 32))
-        return 0; /* integer too large */
+      /* Too large for its field [FRAME-14]: uint32 fields take 32 bits;
+       * Goodbye.reason, the schema's one enum, is an int32 (a negative
+       * value comes sign-extended to 64 bits). */
+      bool is_enum = msg == cord_v1_Frame_goodbye_tag && tag == cord_v1_Goodbye_reason_tag;
+      if (!pb_decode_varint(s, &v) || (r->size == 4 && (is_enum ? v + 0x80000000u > 0xffffffffu : v >> 32)))
+        return 0;
       if (r->size == 4)
         *(uint32_t *)(base + r->at) = (uint32_t)v;
       else
@@ -140,18 +149,13 @@ static int fields(cord__frame_t *fr, unsigned msg, uint8_t *base, pb_istream_t *
     if (!pb_make_string_substream(s, &sub))
       return 0;
     if (ONEOF(r)) {
-      /* A member that is not the one seen so far (the body, or the
-       * payload kind) replaces it: nothing of the old one survives. The
-       * same member again is merged. */
+      /* [FRAME-14] a member of Frame.body or Message.payload comes at most
+       * once: a second one, the same or another, makes the body invalid,
+       * so that no two readers can take it differently. */
       uint8_t *cur = msg == FRAME ? &fr->body : &fr->kind;
-      if (*cur != r->tag) {
-        memset(fr->s, 0, sizeof fr->s);
-        if (msg == FRAME) {
-          fr->kind = 0;
-          memset(base + r->at, 0, r->size);
-        }
-        *cur = r->tag;
-      }
+      if (*cur)
+        return 0;
+      *cur = r->tag;
     }
     if (LTYPE(r) == PB_LTYPE_SUBMSG_W_CB) {
       if (!fields(fr, inner(msg, r), base + r->at, &sub))

@@ -67,28 +67,44 @@ Test(malformed, unknown_fields_inside_a_message, .timeout = 10) {
   cr_expect_eq(m.data.len, 2u);
 }
 
-Test(malformed, last_member_wins, .timeout = 10) {
-  /* FRAME-7: a ping, then a message: the message counts. The message's
-   * json, then raw: the raw counts. */
+Test(malformed, second_body_member_is_fatal, .timeout = 10) {
+  /* FRAME-14: a ping, then a message, in one body: no reader may choose. */
   static const uint8_t b[] = {0, 0, 0, 12, 0x22, 0x02, 0x08, 0x07, 0x12, 6, 0x32, 1, 'j', 0x3a, 1, 'r'};
   int p = fp_start(&ch, 1024);
   fp_raw(p, b, sizeof b);
-  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
-  cr_expect_eq(m.payload, CORD_PAYLOAD_RAW);
-  cr_expect_eq(m.data.len, 1u);
-  cr_expect_eq(m.data.ptr[0], 'r');
-  cr_expect_eq(m.type_name.len, 0u);
+  fails(p, CORD_EPROTOCOL);
 }
 
-Test(malformed, typed_then_json_leaves_no_type, .timeout = 10) {
-  /* typed { type: "t" } then json "j": a json message with no type. */
+Test(malformed, same_body_member_twice_is_fatal, .timeout = 10) {
+  /* FRAME-14: message { id: 54 } message { reply_to: 1 }: protobuf-c would
+   * keep the second, nanopb and protoc merge the two. */
+  static const uint8_t b[] = {0, 0, 0, 8, 0x12, 0x02, 0x08, 54, 0x12, 0x02, 0x10, 1};
+  int p = fp_start(&ch, 1024);
+  fp_raw(p, b, sizeof b);
+  fails(p, CORD_EPROTOCOL);
+}
+
+Test(malformed, second_payload_member_is_fatal, .timeout = 10) {
+  /* FRAME-14: typed { type: "t" } then json "j" in one message. */
   static const uint8_t b[] = {0, 0, 0, 10, 0x12, 8, 0x2a, 3, 0x0a, 1, 't', 0x32, 1, 'j'};
   int p = fp_start(&ch, 1024);
   fp_raw(p, b, sizeof b);
-  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
-  cr_expect_eq(m.payload, CORD_PAYLOAD_JSON);
-  cr_expect_eq(m.data.len, 1u);
+  fails(p, CORD_EPROTOCOL);
+}
+
+Test(malformed, enum_and_tag_ranges, .timeout = 10) {
+  /* FRAME-14: Goodbye.reason is an int32, so -1 (sign-extended, 10 bytes)
+   * is a reason and 2415919103 is not. */
+  static const uint8_t minus_one[] = {0, 0, 0, 13, 0x32, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0xff, 0xff, 0xff, 0x01};
+  int p = fp_start(&ch, 1024);
+  fp_raw(p, minus_one, sizeof minus_one);
+  cr_expect_eq(cord_chan_recv(&ch, &m), 0, "a Goodbye: the parent's direction ended cleanly");
+  cord_chan_close(&ch);
+  static const uint8_t too_big[] = {0, 0, 0, 8, 0x32, 0x06, 0x08, 0xff, 0xff, 0xff, 0xff, 0x08};
+  p = fp_start(&ch, 1024);
+  fp_raw(p, too_big, sizeof too_big);
+  fails(p, CORD_EPROTOCOL);
 }
 
 Test(malformed, second_hello, .timeout = 10) {
