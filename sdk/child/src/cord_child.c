@@ -403,7 +403,8 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m, const uint8_t *body, uint3
     m->status = fr.f.body.error.code;
     if (fatal(m->status)) { /* [END-11]: the parent's text becomes the detail */
 #ifndef CORD_CHILD_NO_ERRSTR
-      memmove(ch->rx, fr.s[0].ptr, fr.s[0].len);
+      if (fr.s[0].len) /* (an Error without a detail has no span) */
+        memmove(ch->rx, fr.s[0].ptr, fr.s[0].len);
       ch->rx[fr.s[0].len] = 0;
       ch->detail = (const char *)ch->rx;
 #endif

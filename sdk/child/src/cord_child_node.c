@@ -50,6 +50,8 @@ int cord__node_internal(const uint8_t *p, size_t n) {
     if (p[i] == '"') {
       for (k = i + 1; k < n && p[k] != '"'; k += p[k] == '\\' ? 2 : 1)
         ;
+      if (k > n)
+        k = n; /* a backslash ends the text: the string is unterminated */
       if (depth == 1 && k == i + 4 && !memcmp(p + i + 1, "cmd", 3)) {
         k = skip(p, k + 1, n);
         if (k < n && p[k] == ':') {
