@@ -43,6 +43,7 @@ typedef struct {
   const uint8_t *p, *end;
   const char *why;
   const uint8_t *at;
+  uint32_t *top; /* where the largest field number goes */
 } rd_t;
 
 static int broken(rd_t *r, const char *why) {
@@ -85,6 +86,8 @@ static int field(rd_t *r, uint32_t *num, unsigned *wt, uint64_t *v, cord_scan_sp
     return broken(r, "a field number is 0 or above 536870911");
   *num = (uint32_t)(tag >> 3);
   *wt = (unsigned)(tag & 7);
+  if (*num > *r->top)
+    *r->top = *num;
   switch (*wt) {
   case WT_VARINT:
     return varint(r, v) < 0 ? -1 : 1;
@@ -152,7 +155,7 @@ static int member(rd_t *r, cord_scan_frame_t *f) {
       f->s[0] = (cord_scan_span_t){s.p, 0};
       f->s[1] = t == T_PAYLOAD ? s : (cord_scan_span_t){s.p, 0};
       if (t == T_TYPED) {
-        rd_t sub = {s.p, s.p + s.n, NULL, NULL};
+        rd_t sub = {s.p, s.p + s.n, NULL, NULL, r->top};
         while ((k = field(&sub, &num, &wt, &v, &s)) > 0 && (num > 2 || wt == WT_LEN))
           if (num <= 2)
             f->s[num - 1] = s; /* Typed: 1 type, 2 value */
@@ -171,7 +174,7 @@ static int member(rd_t *r, cord_scan_frame_t *f) {
 }
 
 int cord_scan(const uint8_t *b, size_t n, cord_scan_frame_t *f, const char **why, size_t *at) {
-  rd_t r = {b, b + n, NULL, NULL};
+  rd_t r;
   uint32_t num;
   unsigned wt;
   uint64_t v;
@@ -179,6 +182,7 @@ int cord_scan(const uint8_t *b, size_t n, cord_scan_frame_t *f, const char **why
   int k;
 
   memset(f, 0, sizeof *f);
+  r = (rd_t){b, b + n, NULL, NULL, &f->top_field};
   while ((k = field(&r, &num, &wt, &v, &s)) > 0) {
     if (num > CORD_SCAN_ERROR)
       continue; /* a member of a newer schema [FRAME-8] */
@@ -191,7 +195,7 @@ int cord_scan(const uint8_t *b, size_t n, cord_scan_frame_t *f, const char **why
       break;
     }
     f->body = (int)num;
-    rd_t m = {s.p, s.p + s.n, NULL, NULL};
+    rd_t m = {s.p, s.p + s.n, NULL, NULL, &f->top_field};
     if ((k = member(&m, f)) < 0) {
       r.why = m.why;
       r.at = m.at;

@@ -44,6 +44,7 @@ typedef struct {
   int payload;
   uint64_t v[8];
   cord_scan_span_t s[2];
+  uint32_t top_field; /* the largest field number met, known or not, at any level */
 } cord_scan_frame_t;
 
 /*

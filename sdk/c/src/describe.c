@@ -6,6 +6,7 @@
 
 #include "cord.pb-c.h"
 #include "cord_int.h"
+#include "cord_scan.h"
 
 /* Long strings and bytes are cut: a log line is for reading. */
 #define SHOWN_MAX 64
@@ -179,6 +180,13 @@ int cord_frame_describe(const void *body, size_t len, char *out, size_t outlen) 
   if (!out || outlen == 0)
     return -EINVAL;
   out[0] = '\0';
+  /* protobuf-c reads only what the spec's one reading accepts: it would
+   * allocate for each repeated member of a oneof (a frame of them costs
+   * far more than its size), and version 1.4.1 shifts a signed int out of
+   * range for a field number of 2^28 or more (its parse_tag_and_wiretype). */
+  cord_scan_frame_t scanned;
+  if (cord_scan(body, len, &scanned, NULL, NULL) < 0 || scanned.top_field >= (1u << 28))
+    return CORD_EPROTOCOL;
   f = cord__v1__frame__unpack(NULL, len, body);
   if (!f)
     return CORD_EPROTOCOL;

@@ -140,3 +140,17 @@ Test(describe, long_payloads_are_cut_and_garbage_refused) {
   cr_expect_lt(strlen(out), 120u);
   cr_expect_eq(cord_frame_describe("\x0f\x00", 2, out, sizeof out), CORD_EPROTOCOL);
 }
+
+Test(describe, reads_only_what_the_spec_reading_accepts) {
+  char out[512];
+  /* Two members of Frame.body (FRAME-14): protobuf-c alone would take
+   * the second. */
+  cr_expect_eq(cord_frame_describe("\x22\x02\x08\x07\x12\x00", 6, out, sizeof out), CORD_EPROTOCOL);
+  /* An unknown field numbered 2^28 (tag f0 ff ff ff 0f... as a varint of
+   * value 2^31): protobuf-c 1.4.1 would shift a signed int out of range. */
+  static const uint8_t high[] = {0x80, 0x80, 0x80, 0x80, 0x08, 0x00, 0x22, 0x00};
+  cr_expect_eq(cord_frame_describe(high, sizeof high, out, sizeof out), CORD_EPROTOCOL);
+  /* A valid frame with an unknown field below that is still described. */
+  cr_expect_gt(cord_frame_describe("\x78\x00\x22\x02\x08\x07", 6, out, sizeof out), 0);
+  cr_expect(strstr(out, "ping { nonce: 7 }") != NULL, "%s", out);
+}
