@@ -56,7 +56,7 @@
 /* The smallest max_frame the spec allows (FRAME-3), and so the smallest
  * receive and transmit buffer: every Hello and every Error this SDK sends
  * before the peer's Hello fits in it (FRAME-4). */
-#define CORD_MIN_FRAME 256
+#define CORD_MIN_FRAME 256 /* CORD_WIRE_MIN_FRAME of cord_wire.h, here for the program's _Static_assert */
 
 _Static_assert(CORD_CHILD_MAX_FDS >= 1 && CORD_CHILD_MAX_FDS <= 64,
                "CORD_CHILD_MAX_FDS: between 1 and 64 (spec FD-1)");

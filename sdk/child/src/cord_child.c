@@ -14,13 +14,17 @@
 
 #include <pb_decode.h>
 
+#include "cord_wire.h"
+
 _Static_assert(sizeof(cord_span_t) == sizeof(cord__span_t) &&
                    offsetof(cord_chan_msg_t, data) == offsetof(cord_chan_msg_t, type_name) + sizeof(cord_span_t),
                "a frame's two spans copy onto a message's type_name and data");
 
-#define MAGIC 0x44524F43u   /* "CORD" [HELLO-2] */
-#define VERSION 1u          /* the only version this SDK speaks [HELLO-3] */
-#define MAX_LEN 0x7fffffffu /* the largest max_frame [FRAME-3] */
+/* The spec's numbers, defined once for both SDKs (cord_wire.h). */
+#define MAGIC CORD_WIRE_MAGIC     /* "CORD" [HELLO-2] */
+#define VERSION CORD_WIRE_VERSION_MAX /* the only version this SDK speaks [HELLO-3] */
+#define MAX_LEN CORD_WIRE_MAX_FRAME /* the largest max_frame [FRAME-3] */
+_Static_assert(CORD_MIN_FRAME == CORD_WIRE_MIN_FRAME, "the config header's copy of the smallest max_frame");
 
 #ifdef CORD_CHILD_NO_NODE
 #define NODE(ch) 0
@@ -448,7 +452,7 @@ static int pump(cord_chan_t *ch, cord_chan_msg_t *m, int nb) {
     }
 #endif
     if (pre && have >= 4) {
-      need = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+      need = cord_wire_get_prefix(b);
       if (ch->state == CORD__HANDSHAKE && need > CORD_MIN_FRAME) {
         not_cord(ch); /* [HELLO-7] */
         continue;

@@ -7,6 +7,8 @@
 #include <pb_decode.h>
 #include <pb_encode.h>
 
+#include "cord_wire.h"
+
 /*
  * Why not pb_decode() and pb_encode() on cord_v1_Frame: their field
  * iterator reads every field's descriptor for every field of every frame
@@ -225,9 +227,6 @@ size_t cord__frame_encode(cord__frame_t *fr, uint8_t *buf, size_t cap) {
   if (!put(fr, FRAME, (const uint8_t *)&fr->f, &s))
     return 0;
   n = (uint32_t)s.bytes_written;
-  buf[0] = (uint8_t)(n >> 24);
-  buf[1] = (uint8_t)(n >> 16);
-  buf[2] = (uint8_t)(n >> 8);
-  buf[3] = (uint8_t)n;
+  cord_wire_put_prefix(buf, n);
   return n + 4;
 }
