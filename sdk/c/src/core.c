@@ -673,8 +673,7 @@ static int on_frame(core_t *k, const uint8_t *body, size_t len, cord_event_t *ev
     return 1;
 
   case CORD_SCAN_GOODBYE:
-    in_to(k, CORD__IN_GOODBYE); /* its outstanding requests come as CLOSED (END-3) */
-    cord__idset_free(&k->pings);
+    in_to(k, CORD__IN_GOODBYE); /* its outstanding requests and Pings come as CLOSED (END-3, PING-7) */
     if (k->incoming.count == 0)
       cord__core_end(k, CORD__V1__GOODBYE__REASON__REASON_DONE);
     return 0;
@@ -783,6 +782,13 @@ static int derived(core_t *k, cord_event_t *ev) {
     ev->error = CORD_ECLOSED;
     cord__core_set_detail(k, "request %llu: %s", (unsigned long long)id, cord_strerror(CORD_ECLOSED));
     ev->detail = k->detail;
+    return 1;
+  }
+  /* Spec PING-7: and no Pong can come for its Pings either. */
+  if (k->in >= CORD__IN_GOODBYE && (id = cord__idset_pop(&k->pings)) != 0) {
+    ev->type = CORD_EV_PONG;
+    ev->id = id;
+    ev->error = CORD_ECLOSED;
     return 1;
   }
   if (k->drain_due) {
@@ -977,7 +983,8 @@ void cord__core_tx_closed(core_t *k) {
 
 bool cord__core_done(const core_t *k) {
   return k->in == CORD__IN_ENDED && k->out == CORD__OUT_ENDED && (!k->fail_code || k->fail_told) &&
-         k->outstanding.count == 0 && k->owed_head == k->owed_tail && (k->ready_told || !hs_done(k));
+         k->outstanding.count == 0 && k->pings.count == 0 && k->owed_head == k->owed_tail &&
+         (k->ready_told || !hs_done(k));
 }
 
 int cord__core_end_code(const core_t *k) { return k->fail_code; }
