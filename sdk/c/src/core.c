@@ -494,13 +494,18 @@ static void check_early_queue(core_t *k) {
   }
 }
 
-static void handshake(core_t *k, const cord_scan_frame_t *f) {
+/* Checks the child's Hello, the first frame (whose bytes, prefix included,
+ * are `raw`, for the preview of spec HELLO-7). */
+static void handshake(core_t *k, const cord_scan_frame_t *f, const uint8_t *raw, size_t n) {
   uint32_t min_v = (uint32_t)f->v[2], max_v = (uint32_t)f->v[3], max_frame = (uint32_t)f->v[4];
   uint32_t v = max_v < CORD_WIRE_VERSION_MAX ? max_v : CORD_WIRE_VERSION_MAX;
   uint32_t lo = min_v > CORD_WIRE_VERSION_MIN ? min_v : CORD_WIRE_VERSION_MIN;
 
   if (f->v[1] != CORD_WIRE_MAGIC) {
-    fail(k, CORD_ENOTCORD, "the child's Hello has magic 0x%08x, not 0x%08x", (unsigned)f->v[1], CORD_WIRE_MAGIC);
+    char pv[CORD_PREVIEW_MAX];
+    cord_preview(raw, n, pv, sizeof pv);
+    fail(k, CORD_ENOTCORD, "the child's Hello has magic 0x%08x, not 0x%08x: %s", (unsigned)f->v[1], CORD_WIRE_MAGIC,
+         pv);
     return;
   }
   if (min_v > max_v || max_frame < CORD_WIRE_MIN_FRAME || max_frame > CORD_WIRE_MAX_FRAME) {
@@ -593,7 +598,7 @@ static int on_frame(core_t *k, const uint8_t *body, size_t len, cord_event_t *ev
     if (f.body != CORD_SCAN_HELLO)
       fail(k, CORD_EUNEXPECTED, "the child's first frame is not a Hello (body %d)", f.body); /* spec HELLO-6 */
     else
-      handshake(k, &f);
+      handshake(k, &f, body - CORD_WIRE_PREFIX, len + CORD_WIRE_PREFIX);
     return 0;
   }
   if (k->in == CORD__IN_GOODBYE) {
