@@ -217,7 +217,7 @@ def match(pattern, actual, captures, path="frame", context=None):
     if isinstance(pattern, dict) and len(pattern) == 1 and next(iter(pattern)) in OPERATORS:
         op, v = next(iter(pattern.items()))
         if not _operator(op, v, actual, context):
-            raise Mismatch("%s is %s, want %s %s" % (path, json.dumps(actual), op, json.dumps(v)))
+            raise Mismatch("%s is %s, want %s %s" % (path, "absent" if actual is None else json.dumps(actual), op, json.dumps(v)))
         return
     if isinstance(pattern, dict):
         if actual is None:
@@ -238,7 +238,7 @@ def match(pattern, actual, captures, path="frame", context=None):
     if actual is None and pattern in (0, "", False):
         return
     if actual != pattern:
-        raise Mismatch("%s is %s, want %s" % (path, json.dumps(actual), json.dumps(pattern)))
+        raise Mismatch("%s is %s, want %s" % (path, "absent" if actual is None else json.dumps(actual), json.dumps(pattern)))
 
 
 def describe_pattern(pattern):
