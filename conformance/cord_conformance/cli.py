@@ -56,7 +56,7 @@ def main(argv=None):
     ap.add_argument("--binding", choices=["cord", "node-json", "all"], default="cord",
                     help="which binding's cases to run (default: %(default)s)")
     ap.add_argument("--strict", action="store_true", help="fail cases whose recommended (SHOULD) outcomes are not met")
-    ap.add_argument("--timeout-ms", type=int, default=20000, help="per-case time limit unless the case sets one (default: %(default)s)")
+    ap.add_argument("--timeout-ms", type=int, default=60000, help="per-case time limit unless the case sets one (default: %(default)s)")
     ap.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
                     help="multiply every case's time limit by F, for slow harnesses such as valgrind (default: %(default)s)")
     ap.add_argument("--xfail", metavar="FILE", help="expected failures; the run fails if one of them passes")

@@ -382,6 +382,9 @@ class Run:
                 f = wire.substitute_frame(template, "$i", str(k))
                 try:
                     self._send(wire.prefix(f.SerializeToString()), wire.text(f), s)
+                except CaseError as e:
+                    e.reason += " (at frame %d of %d)" % (k, n)
+                    raise
                 finally:
                     self.quiet = False
             return

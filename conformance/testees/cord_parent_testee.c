@@ -190,8 +190,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   /* T-6: the Hello wait (spec HELLO-12) and the grace period (END-9) the contract sets. */
-  o.hello_timeout_ms = 5000;
-  o.grace_ms = 2000;
+  o.hello_timeout_ms = 10000;
+  o.grace_ms = 5000;
   json_binding = binding && !strcmp(binding, "json");
   if (json_binding)
     o.serialization = CORD_SERIALIZATION_JSON;

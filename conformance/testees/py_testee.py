@@ -71,7 +71,7 @@ MAX_FRAME = 1 << 20
 MAX_FDS = 8
 FATAL = {1000, 1001, 1002, 1003, 1004, 1005, 1006, 1008}
 COMMAND = "cord.conformance.Command"
-HELLO_WAIT, GRACE = 5.0, 2.0  # T-6
+HELLO_WAIT, GRACE = 10.0, 5.0  # T-6
 
 
 class Failed(Exception):
