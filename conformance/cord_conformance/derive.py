@@ -83,7 +83,7 @@ def fatal(code, role, should=(), may_first=(), error_level="recommended", error_
     return steps + the_end(role, (76,))
 
 
-def detail_gives(*parts, checks=("ERR-7",), says="the detail gives the numbers"):
+def detail_gives(*parts, checks=("ERR-8",), says="the detail gives the numbers"):
     """A recommended form of an Error frame's detail: it contains each of parts."""
     return {"match": {"error": {"detail": {"contains": list(parts)}, "...": True}}, "checks": list(checks), "says": says}
 
@@ -95,8 +95,8 @@ def preview_of(hexstr):
 
 
 def truncated(role):
-    """Truncation (spec FRAME-12): the Error frame is allowed, not recommended (ERR-5); the end is required."""
-    return fatal(1002, role, error_level="optional", error_checks=("ERR-5",))
+    """Truncation (spec FRAME-12): the Error frame is allowed, not recommended (ERR-6); the end is required."""
+    return fatal(1002, role, error_level="optional", error_checks=("ERR-6",))
 
 
 def still_alive(base):
@@ -141,30 +141,30 @@ def derivations(role):
     """(id, title, checks, requirement, builder[, requires[, level]]) for each fault, for the implementation in `role`."""
     return [
         ("framing/oversized-length", "A prefix beyond the receiver's max_frame is refused before the body is read",
-         ["FRAME-5", "END-11", "SEC-1", "SEC-2", "ERR-7"], "A receiver MUST compare L with its own max_frame as soon as it has the 4 prefix bytes, before it reads, buffers or allocates anything for the body.",
+         ["FRAME-5", "END-11", "SEC-1", "SEC-2", "ERR-8"], "A receiver MUST compare L with its own max_frame as soon as it has the 4 prefix bytes, before it reads, buffers or allocates anything for the body.",
          lambda b: handshake(b) + [raw("7f ff ff f0 00 00", "a prefix of 2147483632 bytes, and no body")]
-         + fatal(1001, role, should=[detail_gives("2147483632", "$hello.max_frame", checks=("FRAME-5", "ERR-7"),
+         + fatal(1001, role, should=[detail_gives("2147483632", "$hello.max_frame", checks=("FRAME-5", "ERR-8"),
                                                   says="the detail gives L and the limit")])),
         ("framing/top-bit-length", "A prefix with the top bit set is never valid",
          ["FRAME-3", "FRAME-5"], "Prefixes with the top bit set (80 00 00 00 and above) are never valid.",
          lambda b: handshake(b) + [raw("80 00 00 05 12 03 32 01 31", "a prefix with the top bit set")]
-         + fatal(1001, role, should=[detail_gives("2147483653", "$hello.max_frame", checks=("FRAME-5", "ERR-7"),
+         + fatal(1001, role, should=[detail_gives("2147483653", "$hello.max_frame", checks=("FRAME-5", "ERR-8"),
                                                   says="the detail gives L and the limit")])),
         ("framing/truncated-header", "End of file inside a prefix is a truncated stream",
-         ["FRAME-12", "END-8", "ERR-5"], "End of file after at least one byte of a frame and before its last byte is fatal.",
+         ["FRAME-12", "END-8", "ERR-6"], "End of file after at least one byte of a frame and before its last byte is fatal.",
          lambda b: handshake(b) + [raw("00 00", "two bytes of a prefix"), {"close": "write"}] + truncated(role)),
         ("framing/truncated-body", "End of file inside a body is a truncated stream",
-         ["FRAME-12", "END-8", "ERR-5"], "The receiver MUST discard the partial frame, MUST NOT deliver anything from it, and MUST treat the channel as failed with TRUNCATED.",
+         ["FRAME-12", "END-8", "ERR-6"], "The receiver MUST discard the partial frame, MUST NOT deliver anything from it, and MUST treat the channel as failed with TRUNCATED.",
          lambda b: handshake(b) + [raw("00 00 00 0d 12 0b 32 09 7b 22", "6 of 17 bytes of a message frame"), {"close": "write"}]
          + truncated(role)),
         ("framing/bad-protobuf", "A body that is not a Frame is fatal",
          ["FRAME-6"], "A body that is not a valid protobuf encoding of cord.v1.Frame is fatal.",
          lambda b: handshake(b) + [raw("00 00 00 04 0f 00 00 00", "wire type 7, which does not exist")] + fatal(1000, role)),
         ("framing/wrong-wire-type", "A Frame member with the wrong wire type is fatal, not an unknown field",
-         ["FRAME-14", "FRAME-6"], "A field that the receiver knows from the schema ... that arrives with a wire type other than the one its type is encoded with ... the receiver MUST treat it as FRAME-6 says, fatal with PROTOCOL.",
+         ["FRAME-15", "FRAME-6"], "A field that the receiver knows from the schema ... that arrives with a wire type other than the one its type is encoded with ... the receiver MUST treat it as FRAME-6 says, fatal with PROTOCOL.",
          lambda b: handshake(b) + [raw("00 00 00 02 10 01", "member 2 (message) as the varint 1")] + fatal(1000, role)),
         ("messages/wrong-wire-type", "A Message field with the wrong wire type is fatal, not an unknown field",
-         ["FRAME-14", "FRAME-6"], "A field that the receiver knows from the schema, in Frame or in any message inside it, that arrives with a wire type other than the one its type is encoded with ... MUST NOT take it for a field it does not know.",
+         ["FRAME-15", "FRAME-6"], "A field that the receiver knows from the schema, in Frame or in any message inside it, that arrives with a wire type other than the one its type is encoded with ... MUST NOT take it for a field it does not know.",
          lambda b: handshake(b) + [raw("00 00 00 06 12 04 0a 02 31 32", "a message whose id (a varint) comes as 2 bytes of text")]
          + fatal(1000, role)),
         ("framing/unknown-frame-kind", "A frame with a body from a newer schema is ignored",
@@ -189,7 +189,7 @@ def derivations(role):
          lambda b: before_hello(b, raw("48 65 6c 6c 6f 20 77 6f 72 6c 64 0a", "Hello world and a newline"))
          + fatal(1003, role, should=[preview_of("48 65 6c 6c 6f 20 77 6f 72 6c 64 0a")])),
         ("handshake/version-mismatch", "No common version, and the Error detail names both ranges",
-         ["HELLO-8", "ERR-7"], "If V is less than the larger of the two min_version values, there is no common version: each side MUST treat the channel as failed with VERSION_MISMATCH, and the report and Error detail MUST name both ranges.",
+         ["HELLO-8", "ERR-8"], "If V is less than the larger of the two min_version values, there is no common version: each side MUST treat the channel as failed with VERSION_MISMATCH, and the report and Error detail MUST name both ranges.",
          lambda b: before_hello(b, frame(HELLO % (MAGIC, 2, 3)))
          + fatal({"error": {"code": 1004, "detail": {"contains": ["$hello.min_version..$hello.max_version", "2..3"]}}}, role)),
         ("handshake/inverted-range", "A Hello whose range is inverted is malformed, before it is compared",
@@ -212,11 +212,11 @@ def derivations(role):
          ["MSG-5"], "A Message MUST NOT have a non-zero status without a non-zero reply_to.",
          lambda b: handshake(b) + [frame('message { status: 3 json: "1" }')] + fatal(1000, role)),
         ("requests/reply-to-unknown", "A reply to a request never sent is dropped, and the channel lives on",
-         ["REQ-5", "ERR-7"], "A reply whose reply_to names no outstanding request of the receiver MUST NOT be delivered as a reply. The receiver MUST discard it and MUST NOT close the channel because of it.",
+         ["REQ-5", "ERR-8"], "A reply whose reply_to names no outstanding request of the receiver MUST NOT be delivered as a reply. The receiver MUST discard it and MUST NOT close the channel because of it.",
          # The probe goes first, so that the recommended Error is looked for without waiting.
          lambda b: handshake(b) + [frame('message { reply_to: 999 json: "\\"stale\\"" }'), probe()[0],
                                    {"expect": {"error": {"code": 1007, "...": True}}, "level": "recommended", "checks": ["REQ-5"],
-                                    "should": [detail_gives("999", checks=("REQ-5", "ERR-7"), says="the detail names the id")]}]
+                                    "should": [detail_gives("999", checks=("REQ-5", "ERR-8"), says="the detail names the id")]}]
          + probe()[1:] + ending(b)),
         ("requests/duplicate-id", "A request whose id is that of one not yet answered is fatal",
          ["REQ-4"], "A side that receives a request whose id equals that of a request from the same peer it has not yet answered SHOULD treat the channel as failed with PROTOCOL.",
@@ -272,7 +272,7 @@ def more(role):
          "build": lambda b: handshake(b) + [frame('error { code: 1999 detail: "from a newer revision" }'),
                                             frame('error { code: 10042 detail: "an application problem" }')] + still_alive(b)},
         {"name": "valid/errors/forbidden-codes-are-not-fatal", "title": "Codes that never travel, received anyway, are non-fatal errors: in an Error frame, and as a reply's status",
-         "checks": ["ERR-6", "REQ-2"], "level": "required",
+         "checks": ["ERR-7", "REQ-2"], "level": "required",
          "requirement": "A receiver MUST treat a code from a range that ERR-2 forbids on the wire (POSIX, SDK or reserved), received in Error.code or Message.status, as a protocol code it does not know: a non-fatal error.",
          "build": lambda b: handshake(b) + [frame('error { code: 5 detail: "a POSIX code" }'),
                                             frame('error { code: 2003 detail: "an SDK code" }'),
@@ -311,7 +311,7 @@ def more(role):
                                             {"expect": {"message": {"typed": {"type": COMMAND, "value": b"send 2 json".hex()}}}}]
          + still_alive(b)},
         {"name": "valid/ping/peer-ends-before-pong", "title": "A Ping whose Pong cannot come, because the peer's direction ended, is reported CLOSED",
-         "checks": ["PING-6", "REQ-2"], "level": "required",
+         "checks": ["PING-7", "REQ-2"], "level": "required",
          "requirement": "When the peer's direction ends (its Goodbye, end of file, or a fatal error), no Pong can come for the Pings a side has sent and not seen answered: the side MUST report each of them to its application as failed with CLOSED.",
          # The runner's Goodbye crosses the testee's Ping: the Ping may or may not go out.
          "build": lambda b: handshake(b) + [command(71, "ping"), frame("goodbye { reason: REASON_SHUTDOWN }"), {"close": "write"},

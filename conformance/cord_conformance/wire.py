@@ -59,7 +59,7 @@ def prefix(body):
 
 
 def decode(body):
-    """A Frame from body bytes, or None if they are not one (spec FRAME-6, FRAME-14)."""
+    """A Frame from body bytes, or None if they are not one (spec FRAME-6, FRAME-15)."""
     f = pb2().Frame()
     try:
         with warnings.catch_warnings():
@@ -85,7 +85,7 @@ def unknown_fields(msg):
 
 
 def wrong_wire_type(msg, path="frame"):
-    """Where a field the schema knows came with another wire type, or None (spec FRAME-14).
+    """Where a field the schema knows came with another wire type, or None (spec FRAME-15).
 
     The official protobuf runtimes keep such a field as an unknown one
     instead of refusing it; the schema's own numbers among the unknown
@@ -526,7 +526,7 @@ class Channel:
                     if f is None:
                         fds, _ = self._take(raw, len([1 for _, pos in self.fdq if pos <= self.pos_used + len(raw)]))
                         return Event("garbage", raw, fds=fds,
-                                     detail="not a cord.v1.Frame (FRAME-1, FRAME-6, FRAME-14; or a string "
+                                     detail="not a cord.v1.Frame (FRAME-1, FRAME-6, FRAME-15; or a string "
                                             "that is not UTF-8, FRAME-13)")
                     nf = f.message.fds if f.WhichOneof("body") == "message" else 0
                     fds, bad = self._take(raw, nf)

@@ -228,7 +228,7 @@ int main(int argc, char **argv) {
       break;
     case CORD_EV_PONG:
       if ((p = find_pending('p', ev.id, 0)) != NULL) {
-        /* Spec PING-6: no Pong can come once the child's direction has ended. */
+        /* Spec PING-7: no Pong can come once the child's direction has ended. */
         cord_reply(&child, p->command_id, ev.error ? 1011 : 0, NULL);
         p->what = 0;
       }

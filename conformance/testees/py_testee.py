@@ -60,7 +60,7 @@ BREAKS = {
 # What --quirk can do: liberties the spec allows.
 QUIRKS = {
     "close-not-goodbye": "after the peer's direction ends, the implementation closes without a Goodbye (END-3 allows it; a parent only)",
-    "error-on-truncated": "a truncated stream is reported with an Error frame (ERR-5 allows it)",
+    "error-on-truncated": "a truncated stream is reported with an Error frame (ERR-6 allows it)",
     "exit-zero": "the child exits 0 after a fatal error (END-8's status is a SHOULD)",
     "quiet": "no Error frame is ever sent (END-11's Error frame is a SHOULD)",
 }
@@ -314,7 +314,7 @@ class Channel:
                     if self.brk == "frame-12":
                         self.rx.clear()
                     else:
-                        # Spec FRAME-12; ERR-5: the Error frame is optional.
+                        # Spec FRAME-12; ERR-6: the Error frame is optional.
                         raise Failed(1002, "the stream ended %d bytes into a frame" % len(self.rx),
                                      tell="error-on-truncated" in self.quirks)
                 self.peer_ended()
@@ -333,7 +333,7 @@ class Channel:
         if bad:
             if first:
                 raise Failed(1003, "not Cord: " + self.preview(raw))
-            raise Failed(1000, "a frame of %d bytes is not a valid cord.v1.Frame (%s)" % (len(body), bad))  # [FRAME-6, FRAME-14]
+            raise Failed(1000, "a frame of %d bytes is not a valid cord.v1.Frame (%s)" % (len(body), bad))  # [FRAME-6, FRAME-15]
         kind = f.WhichOneof("body")
         nfds = f.message.fds if kind == "message" else 0
         fds = self.take_fds(nfds)
@@ -369,7 +369,7 @@ class Channel:
             code = f.error.code
             if code in FATAL or (self.brk == "err-6" and not sendable(code)):
                 raise Failed(code, "the peer reports: " + f.error.detail, tell=False)  # [END-11]
-            self.events.append(("error", code, f.error.detail))  # [ERR-2, ERR-6]
+            self.events.append(("error", code, f.error.detail))  # [ERR-2, ERR-7]
         elif kind == "hello":
             raise Failed(1005, "a second Hello")  # [HELLO-10]
         # No member we know: discarded [FRAME-8].
@@ -386,7 +386,7 @@ class Channel:
             raise Failed(1004, "no common version: we speak 1..1, peer speaks %d..%d" % (h.min_version, h.max_version))
         if h.min_version > h.max_version or not 256 <= h.max_frame <= 0x7fffffff:
             raise Failed(1000, "invalid Hello: versions %d..%d, max_frame %d" % (h.min_version, h.max_version, h.max_frame))
-        if mismatch:  # [HELLO-8, ERR-7]
+        if mismatch:  # [HELLO-8, ERR-8]
             raise Failed(1004, "no common version: we speak 1..1, peer speaks %d..%d" % (h.min_version, h.max_version)
                          if self.brk != "hello-8-detail" else "no common version")
         self.peer = h
@@ -434,7 +434,7 @@ class Channel:
         for rid in sorted(self.outstanding):  # [REQ-9]
             self.events.append(("reply", rid, None, []))
         self.outstanding.clear()
-        for nonce in sorted(self.pings):  # [PING-6]
+        for nonce in sorted(self.pings):  # [PING-7]
             self.events.append(("pong", nonce, 1011 if self.brk != "ping-6" else 0))
         self.pings.clear()
         self.events.append(("end",))

@@ -266,7 +266,7 @@ typedef enum {
   CORD_EV_CANCEL,
   /* The outcome of cord_ping() (ev.id is its nonce): the child's Pong
    * (ev.error == 0), or CORD_ECLOSED when the channel ended first and no
-   * Pong can come (spec PING-6). Exactly one per Ping. */
+   * Pong can come (spec PING-7). Exactly one per Ping. */
   CORD_EV_PONG,
   /* The send queue, which had reached the high-water mark, is below it
    * again. */

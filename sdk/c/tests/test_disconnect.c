@@ -54,7 +54,7 @@ Test(disconnect, open_requests_and_pings_fail_closed_exactly_once, .timeout = 30
   for (int i = 0; i < 2; i++)
     cr_assert_eq(cord_ping(&c, &nonces[i]), 0);
   cr_assert_eq(cord_kill(&c, SIGKILL), 0);
-  /* REQ-9 and PING-6: nothing can answer them once the child is gone. */
+  /* REQ-9 and PING-7: nothing can answer them once the child is gone. */
   for (;;) {
     cr_assert_eq(cord_wait(&c, &ev, WAIT_MS), 1);
     if (ev.type == CORD_EV_REPLY || ev.type == CORD_EV_PONG) {

@@ -236,7 +236,7 @@ int cord__stop(cord_chan_t *ch, int code, int send) {
 static COLD int fail(cord_chan_t *ch, int code) { return cord__stop(ch, code, 1); }
 
 /* After the parent's direction has ended: each own outstanding request is
- * reported CLOSED once [REQ-9], so is an unanswered Ping [PING-6], then
+ * reported CLOSED once [REQ-9], so is an unanswered Ping [PING-7], then
  * the end itself, as often as asked. */
 static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
   uint64_t *t;

@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
         waiting[i].cmd = 0;
       }
       break;
-    case CORD_CHAN_EV_PONG: /* status 1011: the parent's direction ended first (spec PING-6) */
+    case CORD_CHAN_EV_PONG: /* status 1011: the parent's direction ended first (spec PING-7) */
       if ((i = find('p', m.id, 0)) >= 0) {
         answer(waiting[i].cmd, &(cord_chan_out_t){.status = m.status ? (uint32_t)-CORD_ECLOSED : 0});
         waiting[i].cmd = 0;

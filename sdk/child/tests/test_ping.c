@@ -55,7 +55,7 @@ Test(ping, unanswered_when_the_parent_ends, .timeout = 10) {
   cr_assert_eq(cord_chan_ping(&ch, 5), 0);
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_PING));
   fp_goodbye(p);
-  /* PING-6: the Pong cannot come now; the Ping is reported CLOSED, once. */
+  /* PING-7: the Pong cannot come now; the Ping is reported CLOSED, once. */
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.type, CORD_CHAN_EV_PONG);
   cr_expect_eq(m.id, 5u);
