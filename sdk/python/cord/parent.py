@@ -169,6 +169,9 @@ class Proc(Endpoint):
         with self._ch.lock:
             msg.reply(value, status, fds)
             self._kick()
+            # The last answer the child waits for after its Goodbye ends our
+            # direction too (spec END-3); the loop decides that, so it looks now.
+            self._wake()
 
     # ---- events ----------------------------------------------------------------
 
