@@ -69,11 +69,15 @@ def the_end(role, exit_should=(0,)):
     return [{"child_exit": 0}, {"expect_output": "exit 0"}]
 
 
-def fatal(code, role, should=(), may_first=(), error_level="recommended", error_checks=("END-11",)):
+def fatal(code, role, should=(), may_first=(), error_level="recommended", error_checks=("END-11",), probe=True):
     """A fatal error (spec END-11), judged as the MUSTs say: at most one Error frame, with the right code (its
     presence recommended, each `should` on its form judged on its own), then end of file; a child then exits,
-    with status 76 recommended (END-8). `may_first`: frames the implementation may send before it notices."""
-    steps = [{"expect": p, "level": "optional", "checks": ["FD-8"]} for p in may_first]
+    with status 76 recommended (END-8). `may_first`: frames the implementation may send before it notices.
+
+    With `probe`, a request follows the bad bytes: an implementation that has failed never reads it, and one
+    that has not answers it, and so fails the case at once instead of when its time runs out."""
+    steps = [frame('message { id: 901 json: "\\"still there?\\"" }')] if probe else []
+    steps += [{"expect": p, "level": "optional", "checks": ["FD-8"]} for p in may_first]
     err = {"expect": {"error": {"code": code, "...": True}}, "level": error_level, "checks": list(error_checks)}
     if isinstance(code, dict):
         err["expect"] = code
@@ -96,7 +100,7 @@ def preview_of(hexstr):
 
 def truncated(role):
     """Truncation (spec FRAME-12): the Error frame is allowed, not recommended (ERR-6); the end is required."""
-    return fatal(1002, role, error_level="optional", error_checks=("ERR-6",))
+    return fatal(1002, role, error_level="optional", error_checks=("ERR-6",), probe=False)
 
 
 def still_alive(base):
@@ -183,11 +187,12 @@ def derivations(role):
         ("handshake/wrong-magic", "A Hello with the wrong magic is not Cord",
          ["HELLO-2", "HELLO-7"], "If ... it holds a Hello whose magic is wrong, the peer is not speaking Cord: the receiver MUST treat the channel as failed with NOT_CORD.",
          lambda b: before_hello(b, frame(HELLO % (0x11111111, 1, 1)))
-         + fatal(1003, role, should=[preview_of(hello_hex(0x11111111, 1, 1))])),
+         # No probe: the preview may show every byte received, up to 32.
+         + fatal(1003, role, should=[preview_of(hello_hex(0x11111111, 1, 1))], probe=False)),
         ("handshake/non-protocol-text", "Text on the channel is not Cord",
          ["HELLO-7"], "If the first prefix received exceeds 256 ... the receiver MUST treat the channel as failed with NOT_CORD.",
          lambda b: before_hello(b, raw("48 65 6c 6c 6f 20 77 6f 72 6c 64 0a", "Hello world and a newline"))
-         + fatal(1003, role, should=[preview_of("48 65 6c 6c 6f 20 77 6f 72 6c 64 0a")])),
+         + fatal(1003, role, should=[preview_of("48 65 6c 6c 6f 20 77 6f 72 6c 64 0a")], probe=False)),
         ("handshake/version-mismatch", "No common version, and the Error detail names both ranges",
          ["HELLO-8", "ERR-8"], "If V is less than the larger of the two min_version values, there is no common version: each side MUST treat the channel as failed with VERSION_MISMATCH, and the report and Error detail MUST name both ranges.",
          lambda b: before_hello(b, frame(HELLO % (MAGIC, 2, 3)))

@@ -204,7 +204,7 @@ def report():
         if at is None:
             return fail("no FAIL line for the broken case", text)
         block = lines[at:at + 6]
-        want = ["step 3 of 5 [END-11]: the frame differs: frame.error.detail is",
+        want = ["step 4 of 6 [END-11]: the frame differs: frame.error.detail is",
                 "expected: a frame error { code: 1004 detail contains",
                 "actual:   error { code: 1004 detail: \"no common version\" }",
                 "          00 00 00 18 3a 16 08 ec 07 12 11 6e 6f 20 63 6f 6d 6d 6f 6e"]
