@@ -55,11 +55,13 @@ def main(argv=None):
     ap.add_argument("--skip", metavar="GLOB", action="append", default=[], help="skip cases whose id matches (repeatable)")
     ap.add_argument("--binding", choices=["cord", "node-json", "all"], default="cord",
                     help="which binding's cases to run (default: %(default)s)")
-    ap.add_argument("--strict", action="store_true", help="fail cases that meet only the required outcome where a recommended one exists")
-    ap.add_argument("--timeout-ms", type=int, default=10000, help="per-case time limit unless the case sets one (default: %(default)s)")
+    ap.add_argument("--strict", action="store_true", help="fail cases whose recommended (SHOULD) outcomes are not met")
+    ap.add_argument("--timeout-ms", type=int, default=60000, help="per-case time limit unless the case sets one (default: %(default)s)")
+    ap.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
+                    help="multiply every case's time limit by F, for slow harnesses such as valgrind (default: %(default)s)")
     ap.add_argument("--xfail", metavar="FILE", help="expected failures; the run fails if one of them passes")
     ap.add_argument("--report", metavar="DIR", help="write results.json, junit.xml and index.html here")
-    ap.add_argument("-v", "--verbose", action="store_true", help="say more about passing cases too")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every case's wire log, passing ones too")
     opts = ap.parse_args(argv)
 
     role = "child" if opts.child else "parent"

@@ -118,12 +118,28 @@ def send_template(frame, chooser):
     return t, templated
 
 
+# The pids in recorded Hellos, replaced so that a case does not change each time it is recorded.
+RECORDED_PIDS = {"p2c": 4242, "c2p": 4243}
+
+
+def fixed_pid(it):
+    """A Hello as recorded, with its pid replaced by a fixed one (spec HELLO-4: the pid is for diagnostics only)."""
+    f = it["frame"]
+    if f is None or f.WhichOneof("body") != "hello" or not f.hello.pid:
+        return it
+    g = type(f)()
+    g.CopyFrom(f)
+    g.hello.pid = RECORDED_PIDS[it["dir"]]
+    return dict(it, frame=g, raw=wire.prefix(g.SerializeToString()), obj=wire.to_obj(g))
+
+
 def to_case(items, exit_status, output, meta):
     role = meta["role"]
     binding = meta["binding"]
     runner_dir = "p2c" if role == "child" else "c2p"  # what the runner plays
     chooser = Namer("c" if role == "child" else "p")
     steps = []
+    runner_ended = False  # the runner's direction has ended (its Goodbye, or end of file)
     for it in items:
         if it["kind"] == "exit":
             if role == "parent":
@@ -131,6 +147,7 @@ def to_case(items, exit_status, output, meta):
             continue
         if it["kind"] == "eof":
             if it["dir"] == runner_dir:
+                runner_ended = True
                 steps.append({"close": "write"})
             else:
                 steps.append({"expect_eof": True})
@@ -144,7 +161,10 @@ def to_case(items, exit_status, output, meta):
                 st = {"expect": {"json": it["obj"]}, "hex": wire.hexs(it["raw"])}
             steps.append(st)
             continue
+        it = fixed_pid(it)
         if it["dir"] == runner_dir:
+            if it["frame"].WhichOneof("body") == "goodbye":
+                runner_ended = True
             t, templated = send_template(it["frame"], chooser)
             s = {"text": t}
             if not templated:
@@ -153,12 +173,22 @@ def to_case(items, exit_status, output, meta):
                 s["fds"] = it["fds"]
             steps.append({"send": s})
         else:
-            steps.append({"expect": expect_pattern(it["obj"], chooser), "hex": wire.hexs(it["raw"]),
-                          "text": wire.text(it["frame"])})
+            st = {"expect": expect_pattern(it["obj"], chooser), "hex": wire.hexs(it["raw"]), "text": wire.text(it["frame"])}
+            if role == "parent" and runner_ended and "goodbye" in it["obj"]:
+                # Spec END-3: once the child's direction has ended, the parent
+                # sends its own Goodbye, or closes.
+                st["level"] = "optional"
+                st["checks"] = ["END-3"]
+            steps.append(st)
             if it["fds"]:
                 steps.append({"expect_fds": it["fds"]})
     if role == "child" and exit_status is not None:
-        steps.append({"expect_exit": [exit_status]})
+        if exit_status == 0:
+            # Spec END-8: the status after a clean end is a SHOULD.
+            steps.append({"expect_exit": "any", "should": [0], "checks": ["END-8"]})
+        else:
+            # Any other status was asked for (the testee's `exit CODE`).
+            steps.append({"expect_exit": [exit_status]})
     if role == "parent" and output:
         steps.append({"expect_output": output})
     case = {k: meta[k] for k in ("case", "title", "role", "binding", "level", "checks", "requirement")}

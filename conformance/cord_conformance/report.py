@@ -6,28 +6,42 @@ import os
 from xml.sax.saxutils import escape, quoteattr
 
 
+TAGS = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "non-strict": "PASS*", "xfail": "XFAIL",
+        "xpass": "XPASS"}
+
+
+def wire_lines(log, indent, last=None, width=None):
+    """The wire log for a person: each entry decoded, with its bytes on the line below, both cut at `width`."""
+    def cut(s):
+        return s if width is None or len(s) <= width else s[:width] + " ..."
+    out = []
+    for t, d, h, dec in (log[-last:] if last else log):
+        out.append("%s%8.3fs %-6s %s" % (indent, t, d, cut(dec)))
+        if h:
+            out.append("%s%16s %s" % (indent, "", cut(h)))
+    return out
+
+
 def console_line(res, verbose):
     c = res.case
-    tag = {"passed": "PASS", "failed": "FAIL", "skipped": "SKIP", "non-strict": "PASS*", "xfail": "XFAIL",
-           "xpass": "XPASS"}[res.verdict]
-    line = "%-6s %s [%s]" % (tag, c["case"], " ".join(c.get("checks", [])))
-    if res.verdict in ("failed", "skipped", "non-strict", "xpass") or verbose:
-        if res.reason:
-            line += "\n         " + res.reason
-    if res.verdict == "failed":
+    lines = ["%-6s %s [%s]" % (TAGS[res.verdict], c["case"], " ".join(c.get("checks", [])))]
+    pad = " " * 9
+    if res.reason and (res.verdict != "passed" or verbose):
+        lines.append(pad + res.reason)
+    if res.verdict in ("failed", "xfail"):
         if res.expected:
-            line += "\n         expected: " + res.expected[:300]
+            lines.append(pad + "expected: " + res.expected[:300])
         if res.actual:
-            line += "\n         actual:   " + res.actual[:300]
-        if res.log:
-            line += "\n         wire:"
-            for t, d, h, dec in res.log[-12:]:
-                line += "\n           %7.3fs %-6s %s" % (t, d, dec[:110])
-                if h:
-                    line += "\n                          %s" % h[:110]
-        if res.stderr.strip():
-            line += "\n         stderr: " + res.stderr.strip().replace("\n", "\n                 ")[-600:]
-    return line
+            lines.append(pad + "actual:   " + res.actual[:300])
+        if res.actual_hex:
+            lines.append(pad + "          " + res.actual_hex[:300])
+    if res.log and (res.verdict == "failed" or verbose):
+        shown = None if verbose else 12
+        lines.append(pad + ("wire:" if verbose or len(res.log) <= 12 else "wire (the last 12 entries):"))
+        lines += wire_lines(res.log, pad + "  ", shown, 160)
+    if res.stderr.strip() and (res.verdict == "failed" or verbose):
+        lines.append(pad + "stderr: " + res.stderr.strip()[-600:].replace("\n", "\n" + pad + "        "))
+    return "\n".join(lines)
 
 
 def counts(results, strict):
@@ -50,7 +64,8 @@ def to_json(results, meta):
             "case": r.case["case"], "title": r.case.get("title", ""), "role": r.case["role"],
             "binding": r.case.get("binding", "cord"), "level": r.case.get("level", "required"),
             "checks": r.case.get("checks", []), "verdict": r.verdict, "reason": r.reason,
-            "expected": r.expected, "actual": r.actual, "seconds": r.seconds,
+            "expected": r.expected, "actual": r.actual, "actual_hex": r.actual_hex, "seconds": r.seconds,
+            "should_misses": [{"checks": ids, "what": t} for ids, t in r.misses],
             "wire": [{"t": t, "dir": d, "hex": h, "decoded": dec} for t, d, h, dec in r.log],
             "stderr": r.stderr,
         } for r in results],
@@ -69,8 +84,8 @@ def junit(results, meta, strict):
             quoteattr("conformance." + c["case"].split("/")[0]), quoteattr(c["case"]), r.seconds))
         failed = r.verdict in ("failed", "xpass") or (r.verdict == "non-strict" and strict)
         if failed:
-            body = "expected: %s\nactual: %s\n" % (r.expected, r.actual)
-            body += "\n".join("%7.3fs %-6s %s | %s" % (t, d, dec, h) for t, d, h, dec in r.log)
+            body = "expected: %s\nactual: %s\n          %s\n" % (r.expected, r.actual, r.actual_hex)
+            body += "\n".join(wire_lines(r.log, ""))
             out.append('    <failure message=%s>%s</failure>' % (quoteattr(r.reason), escape(body)))
         elif r.verdict == "skipped":
             out.append('    <skipped message=%s/>' % quoteattr(r.reason))
@@ -88,9 +103,14 @@ pre{background:#f6f6f6;padding:.6em;overflow-x:auto;font-size:12px}.case{margin:
 code{font-size:12px}"""
 
 
+ORDER = {"failed": 0, "xpass": 0, "non-strict": 1, "xfail": 2, "skipped": 3, "passed": 4}
+
+
 def html_page(results, meta, strict):
     n = counts(results, strict)
     e = html.escape
+    # Failures first: they are what a reader of the report is looking for.
+    results = sorted(results, key=lambda r: (ORDER.get(r.verdict, 5), r.case["case"]))
     rows = []
     for r in results:
         c = r.case
@@ -100,8 +120,7 @@ def html_page(results, meta, strict):
     cases = []
     for r in results:
         c = r.case
-        wire = "\n".join("%8.3fs  %-7s %s\n%19s%s" % (t, d, dec, "", h) if h else "%8.3fs  %-7s %s" % (t, d, dec)
-                         for t, d, h, dec in r.log)
+        wire = "\n".join(wire_lines(r.log, ""))
         cases.append("""<div class="case" id="%s"><h3>%s <span class="%s">%s</span></h3>
 <p>%s</p><p><b>Checks</b> %s &middot; <b>level</b> %s &middot; <b>role under test</b> %s &middot; <b>binding</b> %s</p>
 <blockquote>%s</blockquote><p><b>Origin</b> %s</p>%s%s<pre>%s</pre>%s</div>""" % (
@@ -109,8 +128,8 @@ def html_page(results, meta, strict):
             e(" ".join(c.get("checks", []))), e(c.get("level", "")), e(c["role"]), e(c.get("binding", "cord")),
             e(c.get("requirement", "")), e(c.get("origin", "")),
             "<p><b>Why</b> %s</p>" % e(r.reason) if r.reason else "",
-            "<p><b>Expected</b> <code>%s</code><br><b>Actual</b> <code>%s</code></p>" % (e(r.expected), e(r.actual))
-            if r.verdict == "failed" else "", e(wire),
+            "<p><b>Expected</b> <code>%s</code><br><b>Actual</b> <code>%s</code><br><code>%s</code></p>" % (
+                e(r.expected), e(r.actual), e(r.actual_hex)) if r.verdict in ("failed", "xfail") else "", e(wire),
             "<p><b>stderr</b></p><pre>%s</pre>" % e(r.stderr) if r.stderr.strip() else ""))
     return """<!doctype html><html><head><meta charset="utf-8"><title>Cord conformance: %s</title><style>%s</style></head>
 <body><h1>Cord conformance</h1><p>Implementation under test: <code>%s</code> as a <b>%s</b>; %s; %s.</p>

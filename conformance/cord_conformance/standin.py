@@ -2,8 +2,8 @@
 import fcntl
 import json
 import os
+import signal
 import socket
-import sys
 
 
 def _is_open(fd):
@@ -46,6 +46,7 @@ def facts():
 
 def main():
     f, fd = facts()
+    f["pid"] = os.getpid()  # so that the runner can stop it, whatever process group the parent gave it
     ctl = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     ctl.connect(os.environ["CORD_CONFORMANCE_CTL"])
     if fd is not None:
@@ -55,16 +56,23 @@ def main():
         os.close(fd)
     else:
         ctl.sendall(json.dumps(f).encode())
-    cmd = b""
+    # Commands from the runner, one a line: `exit STATUS`, or `ignore SIGNAL...`
+    # (acknowledged with `ok`, so that the case goes on only once it holds).
+    buf = b""
     while True:
         data = ctl.recv(256)
         if not data:
             os._exit(0)
-        cmd += data
-        if b"\n" in cmd:
-            word, _, arg = cmd.split(b"\n")[0].partition(b" ")
-            if word == b"exit":
+        buf += data
+        while b"\n" in buf:
+            line, _, buf = buf.partition(b"\n")
+            word, _, arg = line.decode().partition(" ")
+            if word == "exit":
                 os._exit(int(arg))
+            elif word == "ignore":
+                for name in arg.split():
+                    signal.signal(getattr(signal, name), signal.SIG_IGN)
+                ctl.sendall(b"ok\n")
 
 
 if __name__ == "__main__":

@@ -1,15 +1,14 @@
-"""wire.py: Cord frames and Node.js lines on a socket: reading with descriptors, decoding, and matching against case patterns."""
+"""wire.py: Cord frames and Node.js lines on a socket: reading with descriptors, decoding, checking what every sender must respect, and matching against case patterns."""
 import array
-import hashlib
-import importlib
 import json
 import os
+import re
 import select
 import socket
 import subprocess
 import sys
-import tempfile
 import time
+import types
 import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -20,19 +19,30 @@ _pb2 = None
 
 
 def pb2():
-    """The Python module protoc generates from proto/cord.proto, generated on first use into a cache."""
+    """The message classes of proto/cord.proto, as a namespace (pb2().Frame, ...).
+
+    They are built in memory from the descriptor set protoc prints on its
+    standard output: no generated module is written anywhere or imported,
+    so nothing another user plants on disk can stand in for it."""
     global _pb2
     if _pb2 is not None:
         return _pb2
-    with open(PROTO, "rb") as f:
-        digest = hashlib.sha256(f.read()).hexdigest()[:16]
-    cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.join(tempfile.gettempdir()),
-                         "cord-conformance-" + digest)
-    if not os.path.exists(os.path.join(cache, "cord_pb2.py")):
-        os.makedirs(cache, exist_ok=True)
-        subprocess.run(["protoc", "-I" + os.path.dirname(PROTO), "--python_out=" + cache, "cord.proto"], check=True)
-    sys.path.insert(0, cache)
-    _pb2 = importlib.import_module("cord_pb2")
+    from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+    out = subprocess.run(["protoc", "-I" + os.path.dirname(PROTO), "--descriptor_set_out=/dev/stdout",
+                          os.path.basename(PROTO)], check=True, stdout=subprocess.PIPE).stdout
+    pool = descriptor_pool.DescriptorPool()
+    for f in descriptor_pb2.FileDescriptorSet.FromString(out).file:
+        pool.Add(f)
+    classes = {}
+    factory = None
+    for name in ("Frame", "Hello", "Message", "Typed", "Cancel", "Ping", "Pong", "Goodbye", "Error"):
+        desc = pool.FindMessageTypeByName("cord.v1." + name)
+        if hasattr(message_factory, "GetMessageClass"):
+            classes[name] = message_factory.GetMessageClass(desc)
+        else:  # python3-protobuf before 4.22
+            factory = factory or message_factory.MessageFactory(pool)
+            classes[name] = factory.GetPrototype(desc)
+    _pb2 = types.SimpleNamespace(**classes)
     return _pb2
 
 
@@ -49,7 +59,7 @@ def prefix(body):
 
 
 def decode(body):
-    """A Frame from body bytes, or None if they are not one."""
+    """A Frame from body bytes, or None if they are not one (spec FRAME-6, FRAME-15)."""
     f = pb2().Frame()
     try:
         with warnings.catch_warnings():
@@ -58,7 +68,37 @@ def decode(body):
             f.ParseFromString(body)
     except Exception:
         return None
+    if wrong_wire_type(f):
+        return None
     return f
+
+
+def unknown_fields(msg):
+    """(number, wire type) of the fields the protobuf runtime kept as unknown in msg itself."""
+    try:
+        from google.protobuf import unknown_fields as uf  # protobuf 4.24 and later
+        return [(u.field_number, u.wire_type) for u in uf.UnknownFieldSet(msg)]
+    except ImportError:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return [(u.field_number, u.wire_type) for u in msg.UnknownFields()]
+
+
+def wrong_wire_type(msg, path="frame"):
+    """Where a field the schema knows came with another wire type, or None (spec FRAME-15).
+
+    The official protobuf runtimes keep such a field as an unknown one
+    instead of refusing it; the schema's own numbers among the unknown
+    fields give it away."""
+    for num, wt in unknown_fields(msg):
+        if num in msg.DESCRIPTOR.fields_by_number:
+            return "%s.%s has wire type %d" % (path, msg.DESCRIPTOR.fields_by_number[num].name, wt)
+    for fd, value in msg.ListFields():
+        if fd.message_type is not None:
+            bad = wrong_wire_type(value, path + "." + fd.name)
+            if bad:
+                return bad
+    return None
 
 
 def text(frame):
@@ -100,52 +140,125 @@ def _value_one(fd, v):
     return v
 
 
+def substitute_frame(frame, old, new):
+    """A copy of frame with `old` replaced by `new` in every string field: a template made once, filled many times."""
+    from google.protobuf.descriptor import FieldDescriptor as F
+    out = type(frame)()
+    out.CopyFrom(frame)
+
+    def walk(m):
+        for fd, value in m.ListFields():
+            if fd.type == F.TYPE_MESSAGE:
+                walk(value)
+            elif fd.type == F.TYPE_STRING and old in value:
+                setattr(m, fd.name, value.replace(old, new))
+    walk(out)
+    return out
+
+
+# ---- patterns ------------------------------------------------------------------------------
+
 class Mismatch(Exception):
     pass
 
 
-def match(pattern, actual, captures, path="frame"):
+def preview(data):
+    """Spec HELLO-7: the first bytes as hex, then between bars as text."""
+    data = data[:32]
+    return "".join("%02x " % b for b in data) + "|" + "".join(chr(b) if 0x20 <= b <= 0x7e else "." for b in data) + "|"
+
+
+def _operator(op, v, actual, context):
+    """One of the operators of conformance/README.md, Patterns; True if actual satisfies it."""
+    a = 0 if actual is None and op in (">=", "<=") else actual
+    if op == ">=":
+        return a >= v
+    if op == "<=":
+        return a <= v
+    if op == "any_of":
+        return a in v
+    if op == "contains":
+        s = actual if isinstance(actual, str) else ""
+        return all(expand(x, context) in s for x in v)
+    if op == "preview_of":
+        # A preview of the first k bytes, for some k from 4 (the prefix that
+        # gave the peer away) to 32 (or all of them).
+        s = actual if isinstance(actual, str) else ""
+        data = unhex(v)
+        return any(preview(data[:k]) in s for k in range(min(4, len(data)), min(32, len(data)) + 1))
+    raise Mismatch("unknown operator %r" % op)
+
+
+OPERATORS = (">=", "<=", "any_of", "contains", "preview_of")
+
+
+def expand(s, context):
+    """A string of a pattern with `$hello.FIELD` replaced by that field of the implementation's Hello."""
+    hello = (context or {}).get("hello") or {}
+    return re.sub(r"\$hello\.([a-z_]+)", lambda m: str(hello.get(m.group(1), 0)), s)
+
+
+def match(pattern, actual, captures, path="frame", context=None):
     """Raises Mismatch, saying where, unless actual matches pattern (see conformance/README.md, Patterns)."""
     if isinstance(pattern, str) and pattern == "*":
         if actual is None:
-            raise Mismatch("%s: absent, want any value" % path)
+            raise Mismatch("%s is absent; any value was wanted" % path)
         return
     if isinstance(pattern, str) and pattern.startswith("$") and len(pattern) > 1:
         name = pattern[1:]
         if name in captures:
             if actual != captures[name]:
-                raise Mismatch("%s: %r, want %r (captured as $%s)" % (path, actual, captures[name], name))
+                raise Mismatch("%s is %r, want %r (captured as $%s)" % (path, actual, captures[name], name))
         else:
             if actual is None:
-                raise Mismatch("%s: absent, want a value to capture as $%s" % (path, name))
+                raise Mismatch("%s is absent; a value to capture as $%s was wanted" % (path, name))
             captures[name] = actual
         return
-    if isinstance(pattern, dict) and len(pattern) == 1 and next(iter(pattern)) in (">=", "<=", "any_of"):
+    if isinstance(pattern, dict) and len(pattern) == 1 and next(iter(pattern)) in OPERATORS:
         op, v = next(iter(pattern.items()))
-        a = 0 if actual is None else actual
-        ok = (op == ">=" and a >= v) or (op == "<=" and a <= v) or (op == "any_of" and a in v)
-        if not ok:
-            raise Mismatch("%s: %r, want %s %r" % (path, actual, op, v))
+        if not _operator(op, v, actual, context):
+            raise Mismatch("%s is %s, want %s %s" % (path, "absent" if actual is None else json.dumps(actual), op, json.dumps(v)))
         return
     if isinstance(pattern, dict):
         if actual is None:
             actual = {}
         if not isinstance(actual, dict):
-            raise Mismatch("%s: %r, want a message" % (path, actual))
+            raise Mismatch("%s is %r, want a message" % (path, actual))
         loose = pattern.get("...") is True
         for k, pv in pattern.items():
             if k == "...":
                 continue
-            match(pv, actual.get(k), captures, path + "." + k)
+            match(pv, actual.get(k), captures, path + "." + k, context)
         if not loose:
             extra = [k for k in actual if k not in pattern]
             if extra:
-                raise Mismatch("%s: unexpected %s" % (path, ", ".join("%s=%r" % (k, actual[k]) for k in extra)))
+                raise Mismatch("%s has %s, which the case does not expect" % (
+                    path, ", ".join("%s: %s" % (k, json.dumps(actual[k])) for k in extra)))
         return
     if actual is None and pattern in (0, "", False):
         return
     if actual != pattern:
-        raise Mismatch("%s: %r, want %r" % (path, actual, pattern))
+        raise Mismatch("%s is %s, want %s" % (path, "absent" if actual is None else json.dumps(actual), json.dumps(pattern)))
+
+
+def describe_pattern(pattern):
+    """A pattern for a person, close to protobuf text format."""
+    if not isinstance(pattern, dict):
+        return json.dumps(pattern)
+    if "json" in pattern and len(pattern) == 1:
+        return "the line " + json.dumps(pattern["json"], separators=(",", ":"))[:200]
+    parts = []
+    for k, v in pattern.items():
+        if k == "...":
+            parts.append("...")
+        elif isinstance(v, dict) and len(v) == 1 and next(iter(v)) in OPERATORS:
+            op, x = next(iter(v.items()))
+            parts.append("%s %s %s" % (k, op, json.dumps(x)[:120]))
+        elif isinstance(v, dict):
+            parts.append("%s { %s }" % (k, describe_pattern(v)))
+        else:
+            parts.append("%s: %s" % (k, json.dumps(v)[:200]))
+    return " ".join(parts)
 
 
 def substitute(t, captures):
@@ -154,26 +267,7 @@ def substitute(t, captures):
     return t
 
 
-class Event:
-    """What the peer did: a frame (or line), end of file, or a malformed stream."""
-
-    def __init__(self, kind, raw=b"", frame=None, obj=None, fds=(), detail=""):
-        self.kind = kind  # "frame", "line", "eof", "garbage", "timeout", "exit"
-        self.raw = raw
-        self.frame = frame
-        self.obj = obj
-        self.fds = list(fds)
-        self.detail = detail
-
-    def describe(self):
-        if self.kind == "violation":
-            return "%s (%s)" % (text(self.frame), self.detail)
-        if self.kind == "frame":
-            return text(self.frame) if self.frame is not None else "(undecodable) " + hexs(self.raw[:48])
-        if self.kind == "line":
-            return self.raw[:-1].decode("utf-8", "replace")
-        return self.kind + (": " + self.detail if self.detail else "")
-
+# ---- what every sender must respect ------------------------------------------------------------
 
 FORBIDDEN = [(1, 999), (2000, 9999)]  # spec ERR-2: POSIX, SDK and reserved codes never travel
 
@@ -215,35 +309,126 @@ def _varint(b, i):
         shift += 7
 
 
-def violations(raw, frame, first):
-    """What the spec forbids a sender in this frame: checked on every frame an implementation sends."""
-    if first and len(raw) - 4 > 256:
-        return "FRAME-4: a first frame of %d bytes, over 256" % (len(raw) - 4)
+class Sender:
+    """What the runner knows about the implementation's sending, to check each frame against the rules every sender follows."""
+
+    def __init__(self):
+        self.runner_hello = None  # the Hello the runner sent (a Frame's hello), once sent
+        self.said_goodbye = False
+        self.hello_seen = False
+        self.errors_before_hello = 0
+
+
+def violations(raw, frame, nfds, st):
+    """What the spec forbids a sender in this frame, given what came before; None if nothing."""
+    body = frame.WhichOneof("body")
+    limit = st.runner_hello.max_frame if st.runner_hello is not None else 256
+    if len(raw) - 4 > limit:
+        if st.runner_hello is None:
+            return "FRAME-4: a frame of %d bytes before the runner's Hello, over 256" % (len(raw) - 4)
+        return "FRAME-2: a frame of %d bytes, over the runner's max_frame %d" % (len(raw) - 4, limit)
     fields = top_level_fields(raw[4:]) or []
     members = [f for f in fields if 1 <= f <= 7]
     if len(members) != 1:
         return "FRAME-7: %d members of Frame.body on the wire, not exactly one" % len(members)
-    body = frame.WhichOneof("body")
+    if st.said_goodbye:
+        return "END-1: a frame after its own Goodbye"
+    if not st.hello_seen and body != "hello":
+        return "HELLO-1: its first frame is not a Hello"
+    if st.runner_hello is None and st.hello_seen and body != "hello":
+        # Spec HELLO-5: the implementation cannot have accepted a Hello the runner has not sent.
+        if body != "error" or st.errors_before_hello:
+            return "HELLO-5: a %s frame before the runner's Hello" % body
+        st.errors_before_hello += 1
     code = frame.error.code if body == "error" else frame.message.status if body == "message" else 0
     for lo, hi in FORBIDDEN:
         if lo <= code <= hi:
             return "ERR-2: code %d is in a range that never travels (%d-%d)" % (code, lo, hi)
+    if body == "message":
+        m = frame.message
+        if m.id and m.reply_to:
+            return "MSG-5: a message with both id %d and reply_to %d" % (m.id, m.reply_to)
+        if m.status and not m.reply_to:
+            return "MSG-5: status %d on a message that is not a reply" % m.status
+    if nfds:
+        allowed = st.runner_hello.max_fds if st.runner_hello is not None else 0
+        if body != "message":
+            return "FD-2: %d descriptors with a %s frame" % (nfds, body)
+        if nfds > allowed:
+            return "FD-1: %d descriptors with one frame; the runner's Hello allows %d" % (nfds, allowed)
+    if body == "hello":
+        st.hello_seen = True
+    if body == "goodbye":
+        st.said_goodbye = True
     return None
 
 
-class Channel:
-    """One end of a Cord channel (or Node.js channel): writes bytes with descriptors, reads frames or lines."""
+# ---- the channel ---------------------------------------------------------------------------------
 
-    def __init__(self, sock, binding, log):
+class Event:
+    """What the peer did: a frame (or line), end of file, a malformed stream, or nothing before the deadline."""
+
+    def __init__(self, kind, raw=b"", frame=None, obj=None, fds=(), detail=""):
+        self.kind = kind  # "frame", "line", "eof", "garbage", "violation", "timeout"
+        self.raw = raw
+        self.frame = frame
+        self.obj = obj
+        self.fds = list(fds)
+        self.detail = detail
+
+    def decoded(self, cut=4096):
+        """The event for a person, in words or protobuf text format."""
+        if self.kind in ("frame", "violation"):
+            t = text(self.frame) if self.frame is not None else "(undecodable)"
+            t += " [+%d fds]" % len(self.fds) if self.fds else ""
+            if self.kind == "violation":
+                t += "  <- breaks " + self.detail
+        elif self.kind == "line":
+            t = self.raw[:-1].decode("utf-8", "replace")
+        elif self.kind == "eof":
+            t = "end of file"
+        elif self.kind == "timeout":
+            t = "nothing (the case's time ran out)"
+        else:
+            t = "bytes that are no frame: " + self.detail
+        return t if len(t) <= cut else t[:cut] + " ... (%d characters in all)" % len(t)
+
+    def hex(self, cut=4096):
+        return hexs(self.raw[:cut]) + (" ... (%d bytes in all)" % len(self.raw) if len(self.raw) > cut else "")
+
+    def describe(self):
+        """One line: the decoded form, then the bytes."""
+        h = self.hex(48)
+        return self.decoded(300) + ("  |  " + h if h else "")
+
+
+class Timeout(Exception):
+    pass
+
+
+class Channel:
+    """One end of a Cord channel (or Node.js channel): writes bytes with descriptors, reads frames or lines.
+
+    Every wait is bounded by a deadline. `read_while_sending` says whether a
+    send that cannot go on keeps reading meanwhile: the runner does when it
+    plays the parent (spec FLOW-1); as a child it may block (FLOW-2), which
+    is what lets a case see a parent that stops reading."""
+
+    def __init__(self, sock, binding, log, read_while_sending):
         self.sock = sock
+        self.sock.setblocking(False)
         self.binding = binding
         self.buf = b""
-        self.fdq = []  # descriptors received, oldest first
+        self.fdq = []  # (descriptor, stream position after the read that brought it), oldest first
+        self.pos_read = 0  # bytes read so far
+        self.pos_used = 0  # bytes taken as frames or lines so far
         self.eof = False
         self.log = log
-        self.frames_in = 0
+        self.read_while_sending = read_while_sending
+        self.sender = Sender()
 
-    def send(self, data, fds=()):
+    def send(self, data, fds, deadline):
+        """Writes all of data, the descriptors with its first byte. False if the peer's end is closed; Timeout at the deadline."""
         fds = list(fds)
         view = memoryview(data)
         first = True
@@ -254,33 +439,64 @@ class Channel:
                     n = self.sock.sendmsg([view], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
                 else:
                     n = self.sock.send(view)
+                first = False
+                view = view[n:]
+                continue
+            except (BlockingIOError, InterruptedError):
+                pass
             except (BrokenPipeError, ConnectionResetError) as e:
-                self.log("out", b"", "send failed: %s" % e)
+                self.log("note", b"", "the runner's write failed: %s" % e)
                 return False
-            first = False
-            view = view[n:]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Timeout("%d of %d bytes written" % (len(data) - len(view), len(data)))
+            rd = [self.sock] if self.read_while_sending and not self.eof else []
+            r, _, _ = select.select(rd, [self.sock], [], left)
+            if r:
+                self._read()
         return True
 
-    def _fill(self, deadline):
-        """Reads once, waiting until deadline. Returns False on timeout."""
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        r, _, _ = select.select([self.sock], [], [], left)
-        if not r:
-            return False
+    def _read(self):
         try:
-            data, anc, flags, _ = self.sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 64))
+            data, anc, flags, _ = self.sock.recvmsg(1 << 20, socket.CMSG_SPACE(4 * 253))
+        except (BlockingIOError, InterruptedError):
+            return
         except ConnectionResetError:
+            # Spec END-6: a reset is the end of the stream.
             data, anc = b"", []
         for level, typ, cdata in anc:
             if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
-                n = len(cdata) // 4
-                for i in range(n):
-                    self.fdq.append(int.from_bytes(cdata[4 * i:4 * i + 4], sys.byteorder))
+                a = array.array("i")
+                a.frombytes(cdata[:len(cdata) - len(cdata) % a.itemsize])
+                self.fdq.extend((fd, self.pos_read + len(data)) for fd in a)
         if not data:
             self.eof = True
+        self.pos_read += len(data)
         self.buf += data
+
+    def _take(self, raw, n):
+        """The descriptors of a frame (or line) of `raw` bytes announcing n, as spec FD-5, FD-6 and FD-8 say.
+
+        Returns (fds, problem): problem is None, or the rule the sender broke."""
+        start = self.pos_used
+        self.pos_used += len(raw)
+        stray = [fd for fd, pos in self.fdq if pos <= start]
+        if stray:
+            self.fdq = [(fd, pos) for fd, pos in self.fdq if pos > start]
+            return stray, "FD-3: %d descriptors came with bytes before this frame, which announced none" % len(stray)
+        if n > len(self.fdq):
+            fds, self.fdq = [fd for fd, _ in self.fdq], []
+            return fds, "FD-2: the frame announces %d descriptors and %d came with it" % (n, len(fds))
+        fds, self.fdq = [fd for fd, _ in self.fdq[:n]], self.fdq[n:]
+        return fds, None
+
+    def _fill(self, deadline):
+        """Reads once, waiting until deadline (a deadline past only looks). Returns False when nothing came."""
+        left = max(0.0, deadline - time.monotonic())
+        r, _, _ = select.select([self.sock], [], [], left)
+        if not r:
+            return False
+        self._read()
         return True
 
     def next(self, deadline):
@@ -290,41 +506,47 @@ class Channel:
                 i = self.buf.find(b"\n")
                 if i >= 0:
                     raw, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-                    fds, self.fdq = self.fdq, []
+                    # Node.js sends a handle with the line that announces it.
+                    fds, _ = self._take(raw, len(self.fdq))
                     try:
                         obj = json.loads(raw.decode("utf-8"))
                     except Exception:
-                        return Event("garbage", raw, detail="not JSON: " + repr(raw[:60]))
+                        return Event("garbage", raw, fds=fds, detail="not JSON: " + repr(raw[:60]))
                     return Event("line", raw, obj=obj, fds=fds)
             elif len(self.buf) >= 4:
                 n = int.from_bytes(self.buf[:4], "big")
-                if n > (1 << 26):
+                limit = self.sender.runner_hello.max_frame if self.sender.runner_hello is not None else 256
+                if n > max(limit, 1 << 16):
                     raw, self.buf = self.buf, b""
-                    return Event("garbage", raw, detail="prefix %d (%s)" % (n, hexs(raw[:4])))
+                    return Event("garbage", raw, detail="a prefix of %d (%s), over the runner's max_frame %d (FRAME-2)"
+                                 % (n, hexs(raw[:4]), limit))
                 if len(self.buf) >= 4 + n:
                     raw, self.buf = self.buf[:4 + n], self.buf[4 + n:]
                     f = decode(raw[4:])
                     if f is None:
-                        return Event("garbage", raw, detail="not a cord.v1.Frame (or a string that is not UTF-8, FRAME-13)")
-                    self.frames_in += 1
-                    bad = violations(raw, f, self.frames_in == 1)
-                    if bad:
-                        return Event("violation", raw, frame=f, obj=to_obj(f), detail=bad)
+                        fds, _ = self._take(raw, len([1 for _, pos in self.fdq if pos <= self.pos_used + len(raw)]))
+                        return Event("garbage", raw, fds=fds,
+                                     detail="not a cord.v1.Frame (FRAME-1, FRAME-6, FRAME-15; or a string "
+                                            "that is not UTF-8, FRAME-13)")
                     nf = f.message.fds if f.WhichOneof("body") == "message" else 0
-                    fds, self.fdq = self.fdq[:nf], self.fdq[nf:]
+                    fds, bad = self._take(raw, nf)
+                    bad = violations(raw, f, len(fds), self.sender) or bad
+                    if bad:
+                        return Event("violation", raw, frame=f, obj=to_obj(f), fds=fds, detail=bad)
                     return Event("frame", raw, frame=f, obj=to_obj(f), fds=fds)
             if self.eof:
                 if self.buf:
                     raw, self.buf = self.buf, b""
-                    return Event("garbage", raw, detail="end of file inside a frame after %d bytes" % len(raw))
+                    return Event("garbage", raw, detail="end of file inside a frame, after %d bytes (FRAME-12)" % len(raw))
                 return Event("eof")
             if not self._fill(deadline):
                 return Event("timeout")
 
     def close_fds(self):
-        for fd in self.fdq:
+        for fd, _ in self.fdq:
             try:
                 os.close(fd)
             except OSError:
                 pass
         self.fdq = []
+

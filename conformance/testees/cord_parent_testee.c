@@ -1,5 +1,6 @@
 /* cord_parent_testee.c: the conformance testee of the C parent SDK: starts the child it is given and follows the testee contract. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,22 @@ typedef struct {
 static pending_t pending[MAX_PENDING];
 static cord_proc_t child;
 static int json_binding;
+
+/* A reply with a status the SDK refuses to send (spec ERR-2) goes as FAILED (T-3). */
+static void reply_status(uint64_t id, uint32_t status, const cord_msg_t *m) {
+  if (cord_reply(&child, id, status, m) == -EINVAL)
+    cord_reply(&child, id, 1012, NULL);
+}
+
+/* Spec REQ-10: before its own Goodbye the testee answers every command it
+ * still holds, CANCELLED. */
+static void cancel_pending(void) {
+  for (int i = 0; i < MAX_PENDING; i++)
+    if (pending[i].what) {
+      cord_reply(&child, pending[i].command_id, 1009, NULL);
+      pending[i].what = 0;
+    }
+}
 
 static void add_pending(char what, uint64_t cmd, uint64_t waiting_for) {
   for (int i = 0; i < MAX_PENDING; i++)
@@ -92,7 +109,7 @@ static void command(uint64_t id, const char *text, size_t len) {
     add_pending('h', id, 0);
     return;
   } else if (!strcmp(word, "fail") && id) {
-    cord_reply(&child, id, (uint32_t)strtoul(arg, NULL, 10), NULL);
+    reply_status(id, (uint32_t)strtoul(arg, NULL, 10), NULL);
     return;
   } else if (!strcmp(word, "ping") && id) {
     uint64_t nonce;
@@ -104,6 +121,7 @@ static void command(uint64_t id, const char *text, size_t len) {
   } else if (!strcmp(word, "goodbye")) {
     if (id)
       cord_reply(&child, id, 0, NULL);
+    cancel_pending();
     cord_stop(&child); /* Goodbye(SHUTDOWN), then spec END-9 */
     return;
   } else {
@@ -140,9 +158,11 @@ static void on_message(const cord_event_t *ev) {
   size_t len;
   cord_msg_t m = {.payload = ev->payload, .type_name = ev->type_name, .data = ev->data, .len = ev->len,
                   .fds = ev->fds, .nfds = ev->nfds};
-  if (ev->payload == CORD_PAYLOAD_TYPED && !strcmp(ev->type_name, COMMAND_TYPE)) {
+  /* A command is a request; a one-way message is data, whatever its type. */
+  if (ev->id && ev->payload == CORD_PAYLOAD_TYPED && !strcmp(ev->type_name, COMMAND_TYPE)) {
     if (!strncmp(ev->data, "fds", 3) && ev->len == 3) {
-      cord_reply(&child, ev->id, 0, &m); /* the same descriptors, back */
+      cord_msg_t back = {.fds = ev->fds, .nfds = ev->nfds};
+      cord_reply(&child, ev->id, 0, &back); /* no payload, the same descriptors */
       return;
     }
     command(ev->id, ev->data, ev->len);
@@ -153,7 +173,7 @@ static void on_message(const cord_event_t *ev) {
     return;
   }
   if (ev->id) {
-    /* T-1: the same payload, or FAILED when it would not fit the child. */
+    /* T-1: the same payload and descriptors, or FAILED when it would not fit the child. */
     if (cord_reply(&child, ev->id, 0, &m) == CORD_ETOOBIG)
       cord_reply(&child, ev->id, 1012, NULL);
   } else
@@ -169,6 +189,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: cord-parent-testee CHILD-COMMAND [ARG...]\n");
     return 1;
   }
+  /* T-6: the Hello wait (spec HELLO-12) and the grace period (END-9) the contract sets. */
+  o.hello_timeout_ms = 10000;
+  o.grace_ms = 5000;
   json_binding = binding && !strcmp(binding, "json");
   if (json_binding)
     o.serialization = CORD_SERIALIZATION_JSON;
@@ -190,7 +213,10 @@ int main(int argc, char **argv) {
       if ((p = find_pending('r', ev.id, 0)) != NULL) {
         cord_msg_t m = {.payload = ev.payload, .type_name = ev.type_name, .data = ev.data, .len = ev.len};
         /* T-3: the reply's status and payload, or CLOSED when none can come. */
-        cord_reply(&child, p->command_id, ev.error ? 1011 : ev.status, ev.error ? NULL : &m);
+        if (ev.error)
+          cord_reply(&child, p->command_id, 1011, NULL);
+        else
+          reply_status(p->command_id, ev.status, &m);
         p->what = 0;
       }
       break;
@@ -202,7 +228,8 @@ int main(int argc, char **argv) {
       break;
     case CORD_EV_PONG:
       if ((p = find_pending('p', ev.id, 0)) != NULL) {
-        cord_reply(&child, p->command_id, 0, NULL);
+        /* Spec PING-7: no Pong can come once the child's direction has ended. */
+        cord_reply(&child, p->command_id, ev.error ? 1011 : 0, NULL);
         p->what = 0;
       }
       break;

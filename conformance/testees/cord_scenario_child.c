@@ -59,7 +59,9 @@ static int is_echo(const cord_chan_msg_t *m, uint64_t unused) {
   (void)unused;
   return m->type == CORD_CHAN_EV_MESSAGE && !m->id && !m->reply_to;
 }
-static int is_pong(const cord_chan_msg_t *m, uint64_t nonce) { return m->type == CORD_CHAN_EV_PONG && m->id == nonce; }
+static int is_pong(const cord_chan_msg_t *m, uint64_t nonce) {
+  return m->type == CORD_CHAN_EV_PONG && m->id == nonce && !m->status;
+}
 
 int main(int argc, char **argv) {
   cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx, .fdq = fdq, .fdq_len = 16};

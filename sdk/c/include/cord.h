@@ -264,7 +264,9 @@ typedef enum {
   /* The child cancelled its request ev.id, which the parent has not
    * answered yet (spec REQ-7): the parent still owes exactly one reply. */
   CORD_EV_CANCEL,
-  /* A Pong answering cord_ping(); ev.id is its nonce. */
+  /* The outcome of cord_ping() (ev.id is its nonce): the child's Pong
+   * (ev.error == 0), or CORD_ECLOSED when the channel ended first and no
+   * Pong can come (spec PING-7). Exactly one per Ping. */
   CORD_EV_PONG,
   /* The send queue, which had reached the high-water mark, is below it
    * again. */
@@ -300,7 +302,7 @@ typedef enum {
  */
 typedef struct {
   cord_event_type_t type;
-  /* CORD_EV_ERROR, CORD_EV_REPLY, CORD_EV_DISCONNECT: 0 or a negative code. */
+  /* CORD_EV_ERROR, CORD_EV_REPLY, CORD_EV_PONG, CORD_EV_DISCONNECT: 0 or a negative code. */
   int error;
   /* MESSAGE: the request id (0: one-way). REPLY, CANCEL: the request's id.
    * PONG: the nonce. */
@@ -519,8 +521,10 @@ CORD_EXTERN int cord_reply(cord_proc_t *c, uint64_t id, uint32_t status, const c
 CORD_EXTERN int cord_cancel(cord_proc_t *c, uint64_t id);
 
 /* cord_ping: sends a Ping; the child's Pong comes as CORD_EV_PONG with the
- * same nonce, which is stored in *nonce if not NULL. CORD_ECLOSED once the
- * child's direction has ended (spec PING-5). */
+ * same nonce, which is stored in *nonce if not NULL, or, if the child's
+ * direction ends first, a CORD_EV_PONG with error CORD_ECLOSED (spec
+ * PING-7). Returns CORD_ECLOSED once the child's direction has ended (spec
+ * PING-5). */
 CORD_EXTERN int cord_ping(cord_proc_t *c, uint64_t *nonce);
 
 /*

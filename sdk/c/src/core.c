@@ -494,13 +494,18 @@ static void check_early_queue(core_t *k) {
   }
 }
 
-static void handshake(core_t *k, const cord_scan_frame_t *f) {
+/* Checks the child's Hello, the first frame (whose bytes, prefix included,
+ * are `raw`, for the preview of spec HELLO-7). */
+static void handshake(core_t *k, const cord_scan_frame_t *f, const uint8_t *raw, size_t n) {
   uint32_t min_v = (uint32_t)f->v[2], max_v = (uint32_t)f->v[3], max_frame = (uint32_t)f->v[4];
   uint32_t v = max_v < CORD_WIRE_VERSION_MAX ? max_v : CORD_WIRE_VERSION_MAX;
   uint32_t lo = min_v > CORD_WIRE_VERSION_MIN ? min_v : CORD_WIRE_VERSION_MIN;
 
   if (f->v[1] != CORD_WIRE_MAGIC) {
-    fail(k, CORD_ENOTCORD, "the child's Hello has magic 0x%08x, not 0x%08x", (unsigned)f->v[1], CORD_WIRE_MAGIC);
+    char pv[CORD_PREVIEW_MAX];
+    cord_preview(raw, n, pv, sizeof pv);
+    fail(k, CORD_ENOTCORD, "the child's Hello has magic 0x%08x, not 0x%08x: %s", (unsigned)f->v[1], CORD_WIRE_MAGIC,
+         pv);
     return;
   }
   if (min_v > max_v || max_frame < CORD_WIRE_MIN_FRAME || max_frame > CORD_WIRE_MAX_FRAME) {
@@ -593,7 +598,7 @@ static int on_frame(core_t *k, const uint8_t *body, size_t len, cord_event_t *ev
     if (f.body != CORD_SCAN_HELLO)
       fail(k, CORD_EUNEXPECTED, "the child's first frame is not a Hello (body %d)", f.body); /* spec HELLO-6 */
     else
-      handshake(k, &f);
+      handshake(k, &f, body - CORD_WIRE_PREFIX, len + CORD_WIRE_PREFIX);
     return 0;
   }
   if (k->in == CORD__IN_GOODBYE) {
@@ -673,8 +678,7 @@ static int on_frame(core_t *k, const uint8_t *body, size_t len, cord_event_t *ev
     return 1;
 
   case CORD_SCAN_GOODBYE:
-    in_to(k, CORD__IN_GOODBYE); /* its outstanding requests come as CLOSED (END-3) */
-    cord__idset_free(&k->pings);
+    in_to(k, CORD__IN_GOODBYE); /* its outstanding requests and Pings come as CLOSED (END-3, PING-7) */
     if (k->incoming.count == 0)
       cord__core_end(k, CORD__V1__GOODBYE__REASON__REASON_DONE);
     return 0;
@@ -783,6 +787,13 @@ static int derived(core_t *k, cord_event_t *ev) {
     ev->error = CORD_ECLOSED;
     cord__core_set_detail(k, "request %llu: %s", (unsigned long long)id, cord_strerror(CORD_ECLOSED));
     ev->detail = k->detail;
+    return 1;
+  }
+  /* Spec PING-7: and no Pong can come for its Pings either. */
+  if (k->in >= CORD__IN_GOODBYE && (id = cord__idset_pop(&k->pings)) != 0) {
+    ev->type = CORD_EV_PONG;
+    ev->id = id;
+    ev->error = CORD_ECLOSED;
     return 1;
   }
   if (k->drain_due) {
@@ -977,7 +988,8 @@ void cord__core_tx_closed(core_t *k) {
 
 bool cord__core_done(const core_t *k) {
   return k->in == CORD__IN_ENDED && k->out == CORD__OUT_ENDED && (!k->fail_code || k->fail_told) &&
-         k->outstanding.count == 0 && k->owed_head == k->owed_tail && (k->ready_told || !hs_done(k));
+         k->outstanding.count == 0 && k->pings.count == 0 && k->owed_head == k->owed_tail &&
+         (k->ready_told || !hs_done(k));
 }
 
 int cord__core_end_code(const core_t *k) { return k->fail_code; }

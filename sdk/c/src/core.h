@@ -32,6 +32,7 @@
  *   p2c_wclosed, or EPIPE            out == CORD__OUT_ENDED
  *   p_req[id] == R_OUT               id in `outstanding`
  *   p_req[id] == R_CLOSED            popped from `outstanding` as a CLOSED REPLY
+ *   (a Ping awaiting its Pong)       nonce in `pings`; popped as a CLOSED PONG once `in` has ended
  *   p_got == G_PENDING               id in `incoming`
  *   p_owe_pong                       a Pong queued, or pong_due
  *   p_fatal()                        cord__core_fail()

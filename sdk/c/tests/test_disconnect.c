@@ -40,33 +40,41 @@ Test(disconnect, child_exits_without_goodbye, .timeout = 30) {
   cord_proc_close(&c);
 }
 
-Test(disconnect, open_requests_fail_closed_exactly_once, .timeout = 30) {
+Test(disconnect, open_requests_and_pings_fail_closed_exactly_once, .timeout = 30) {
   cord_proc_t c;
   cord_event_t ev;
   const char *args[] = {"sleep", NULL};
-  uint64_t ids[3];
-  int seen[3] = {0}, replies = 0;
+  uint64_t ids[3], nonces[2];
+  int seen[3] = {0}, pinged[2] = {0}, replies = 0, pongs = 0;
   cord_msg_t m = {.payload = CORD_PAYLOAD_RAW, .data = "x", .len = 1};
   spawn_fake(&c, args, NULL);
   wait_for(&c, &ev, CORD_EV_READY);
   for (int i = 0; i < 3; i++)
     cr_assert_eq(cord_request(&c, &m, &ids[i]), 0);
+  for (int i = 0; i < 2; i++)
+    cr_assert_eq(cord_ping(&c, &nonces[i]), 0);
   cr_assert_eq(cord_kill(&c, SIGKILL), 0);
+  /* REQ-9 and PING-7: nothing can answer them once the child is gone. */
   for (;;) {
     cr_assert_eq(cord_wait(&c, &ev, WAIT_MS), 1);
-    if (ev.type == CORD_EV_REPLY) {
-      replies++;
+    if (ev.type == CORD_EV_REPLY || ev.type == CORD_EV_PONG) {
+      int *count = ev.type == CORD_EV_REPLY ? seen : pinged;
+      const uint64_t *keys = ev.type == CORD_EV_REPLY ? ids : nonces;
+      *(ev.type == CORD_EV_REPLY ? &replies : &pongs) += 1;
       cr_expect_eq(ev.error, CORD_ECLOSED);
-      for (int i = 0; i < 3; i++)
-        if (ev.id == ids[i])
-          seen[i]++;
+      for (int i = 0; i < (ev.type == CORD_EV_REPLY ? 3 : 2); i++)
+        if (ev.id == keys[i])
+          count[i]++;
     }
     if (ev.type == CORD_EV_CLOSE)
       break;
   }
   cr_expect_eq(replies, 3);
+  cr_expect_eq(pongs, 2);
   for (int i = 0; i < 3; i++)
     cr_expect_eq(seen[i], 1, "request %d", i);
+  for (int i = 0; i < 2; i++)
+    cr_expect_eq(pinged[i], 1, "ping %d", i);
   cord_proc_close(&c);
 }
 

@@ -116,7 +116,7 @@ typedef enum cord_chan_event_type {
   CORD_CHAN_EV_NONE = 0,    /* nothing (a call that returned no event leaves this) */
   CORD_CHAN_EV_MESSAGE = 1, /* a user message: one-way, a request (id != 0) or a reply (reply_to != 0) */
   CORD_CHAN_EV_CANCEL = 2,  /* the parent cancelled request `id`, which is not answered yet [REQ-7] */
-  CORD_CHAN_EV_PONG = 3,    /* the Pong for the Ping sent with nonce `id` */
+  CORD_CHAN_EV_PONG = 3,    /* the Pong for the Ping sent with nonce `id`; status 1011 (CLOSED): none can come [PING-7] */
   CORD_CHAN_EV_CLOSED = 4,  /* own request `reply_to` ended without a reply (status 1011, CLOSED) [REQ-9] */
   CORD_CHAN_EV_ERROR = 5    /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6] */
 } cord_chan_event_type_t;
@@ -436,7 +436,9 @@ int cord_chan_cancel(cord_chan_t *ch, uint64_t id);
 
 /*
  * cord_chan_ping: sends a Ping with this nonce; its Pong comes back as a
- * CORD_CHAN_EV_PONG event. Only the latest Ping is matched [PING-3].
+ * CORD_CHAN_EV_PONG event (status 0), or, if the parent's direction ends
+ * first, as one with status 1011, CLOSED [PING-7]. Only the latest Ping is
+ * matched [PING-3].
  * Returns as cord_chan_send().
  *
  * Example usage:

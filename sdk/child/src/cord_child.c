@@ -240,17 +240,25 @@ int cord__stop(cord_chan_t *ch, int code, int send) {
 static COLD int fail(cord_chan_t *ch, int code) { return cord__stop(ch, code, 1); }
 
 /* After the parent's direction has ended: each own outstanding request is
- * reported CLOSED once [REQ-9], then the end itself, as often as asked. */
+ * reported CLOSED once [REQ-9], so is an unanswered Ping [PING-7], then
+ * the end itself, as often as asked. */
 static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
   uint64_t *t;
+  m->status = (uint32_t)-CORD_ECLOSED;
   for (t = ch->out; t < ch->out + CORD_CHILD_OUT_REQS; t++)
     if (*t) {
       m->type = CORD_CHAN_EV_CLOSED;
       m->reply_to = *t;
-      m->status = (uint32_t)-CORD_ECLOSED;
       *t = 0;
       return 1;
     }
+  if (ch->flags & CORD__F_PING) {
+    ch->flags &= (uint8_t)~CORD__F_PING;
+    m->type = CORD_CHAN_EV_PONG;
+    m->id = ch->ping;
+    return 1;
+  }
+  m->status = 0;
   return ch->err;
 }
 

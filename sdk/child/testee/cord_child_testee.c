@@ -64,6 +64,16 @@ static void answer(uint64_t id, const cord_chan_out_t *o) {
     cord_chan_reply(&ch, id, &e);
 }
 
+/* Answers every command still waiting: `hold` with CANCELLED, `ping` and
+ * `request`, whose answers can no longer come, with `other`. */
+static void answer_waiting(uint32_t other) {
+  for (int i = 0; i < SLOTS; i++)
+    if (waiting[i].cmd) {
+      answer(waiting[i].cmd, &(cord_chan_out_t){.status = waiting[i].what == 'h' ? (uint32_t)-CORD_ECANCELLED : other});
+      waiting[i].cmd = 0;
+    }
+}
+
 static int channel_env(void) {
   extern char **environ;
   for (char **e = environ; *e; e++)
@@ -136,6 +146,8 @@ static void command(const cord_chan_msg_t *m, const char *text) {
     answer(m->id, &o);
   } else if (!strcmp(word, "goodbye")) {
     answer(m->id, &none);
+    /* Spec REQ-10: nothing can be answered after the Goodbye. */
+    answer_waiting((uint32_t)-CORD_ECANCELLED);
     cord_chan_goodbye(&ch); /* then keep reading until the parent's direction ends */
   } else if (!strcmp(word, "exit")) {
     answer(m->id, &none);
@@ -159,6 +171,11 @@ static void on_message(const cord_chan_msg_t *m) {
                           .type_name_len = m->type_name.len,
                           .data = m->data.ptr,
                           .len = m->data.len};
+  /* T-1, T-2: data comes back with its descriptors; a reply relayed by
+   * `request` comes without them. */
+  cord_chan_out_t data = same;
+  data.fds = m->fds;
+  data.nfds = m->nfds;
   if (m->reply_to) { /* the reply to a `request` command's request */
     int i = find('r', m->reply_to, 0);
     if (i >= 0) {
@@ -173,12 +190,12 @@ static void on_message(const cord_chan_msg_t *m) {
     text[n] = 0;
     command(m, text);
   } else if (m->id) {
-    answer(m->id, &same); /* T-1 */
+    answer(m->id, &data); /* T-1 */
   } else {
-    cord_chan_send(&ch, &same); /* T-2 */
+    cord_chan_send(&ch, &data); /* T-2 */
   }
-  /* The `fds` command has passed its descriptors back; the testee's own
-   * copies of every descriptor it received go. */
+  /* Echoes and the `fds` command have passed descriptors back; the
+   * testee's own copies of every descriptor it received go. */
   for (unsigned i = 0; i < m->nfds; i++)
     close(m->fds[i]);
 }
@@ -246,9 +263,9 @@ int main(int argc, char **argv) {
         waiting[i].cmd = 0;
       }
       break;
-    case CORD_CHAN_EV_PONG:
+    case CORD_CHAN_EV_PONG: /* status 1011: the parent's direction ended first (spec PING-7) */
       if ((i = find('p', m.id, 0)) >= 0) {
-        answer(waiting[i].cmd, &(cord_chan_out_t){0});
+        answer(waiting[i].cmd, &(cord_chan_out_t){.status = m.status ? (uint32_t)-CORD_ECLOSED : 0});
         waiting[i].cmd = 0;
       }
       break;
@@ -264,9 +281,7 @@ int main(int argc, char **argv) {
   }
   /* The parent's direction has ended: every request still open is
    * answered before the Goodbye (spec REQ-10), then END-8. */
-  for (int i = 0; i < SLOTS; i++)
-    if (waiting[i].cmd)
-      answer(waiting[i].cmd, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECANCELLED});
+  answer_waiting((uint32_t)-CORD_ECLOSED);
   if (r < 0 && getenv("CORD_TESTEE_VERBOSE"))
     fprintf(stderr, "%s: %s: %s\n", argv[0], cord_strerror(r), cord_chan_detail(&ch));
   return cord_chan_close(&ch);

@@ -49,3 +49,17 @@ Test(ping, not_answered_after_goodbye, .timeout = 10) {
   fp_free(fp_expect(p, CORD__V1__FRAME__BODY_GOODBYE));
   fp_expect_eof(p); /* END-1: nothing after the Goodbye, not even a Pong */
 }
+
+Test(ping, unanswered_when_the_parent_ends, .timeout = 10) {
+  int p = fp_start(&ch, 1024);
+  cr_assert_eq(cord_chan_ping(&ch, 5), 0);
+  fp_free(fp_expect(p, CORD__V1__FRAME__BODY_PING));
+  fp_goodbye(p);
+  /* PING-7: the Pong cannot come now; the Ping is reported CLOSED, once. */
+  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
+  cr_expect_eq(m.type, CORD_CHAN_EV_PONG);
+  cr_expect_eq(m.id, 5u);
+  cr_expect_eq(m.status, 1011u);
+  cr_expect_eq(cord_chan_recv(&ch, &m), 0);
+  cr_expect_eq(m.status, 0u);
+}

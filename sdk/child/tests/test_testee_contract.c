@@ -105,8 +105,15 @@ static void data_and_commands(const char *path, int fds) {
     cr_assert_eq(pipe(pp), 0);
     fp_msg_fds(p, 11, 0, 1, &pp[1], 1);
     close(pp[1]);
-    /* fp_msg_fds sends raw "fd", not a command: an echo, and its descriptor closed. */
-    fp_free(reply_to(p, 11, 0));
+    /* fp_msg_fds sends raw "fd", not a command: data, which comes back with
+     * its descriptor (T-1), and the testee's own copy closed. */
+    f = fp_get_fds(p, got, &n);
+    cr_assert_not_null(f);
+    cr_expect_eq(f->message->reply_to, 11u);
+    cr_expect_eq(f->message->fds, 1u);
+    cr_assert_eq(n, 1u, "the descriptor came back with the echo");
+    fp_free(f);
+    close(got[0]);
     cr_expect_eq(read(pp[0], &c, 1), 0, "the testee closed the descriptor it was given");
     close(pp[0]);
     /* The fds command: the descriptors come back. */
@@ -138,6 +145,7 @@ static void data_and_commands(const char *path, int fds) {
     memcpy(CMSG_DATA(&u.h), &pp[1], sizeof(int));
     cr_assert_eq(sendmsg(p, &h, 0), (ssize_t)len);
     close(pp[1]);
+    n = 0;
     f = fp_get_fds(p, got, &n);
     cr_assert_not_null(f);
     cr_expect_eq(f->message->reply_to, 12u);

@@ -50,11 +50,17 @@ async function command(ch: Channel, req: IncomingRequest, cmd: string, fd: numbe
       return req.reply();
     }
     case 'request': {
+      let r;
       try {
-        const r = await ch.request(raw('q'));
-        return req.reply(r.payload, { status: r.status });
+        r = await ch.request(raw('q'));
       } catch {
         return req.reply(empty, { status: Code.CLOSED });
+      }
+      try {
+        return req.reply(r.payload, { status: r.status });
+      } catch {
+        // A status this side may not send (ERR-2) comes back as FAILED (T-3).
+        return req.reply(empty, { status: Code.FAILED });
       }
     }
     case 'hold': {
@@ -147,6 +153,9 @@ async function main(): Promise<number> {
   } catch (e) {
     if (!(e instanceof CordError)) throw e;
   }
+  // A `request` or `ping` still waiting is failed CLOSED by the SDK now that the parent's direction has
+  // ended (REQ-9, PING-7); it answers so (T-5) before close() answers whatever is left CANCELLED.
+  await chain;
   await ch.close();
   return ch.exitCode;
 }

@@ -80,6 +80,7 @@ class Proc(Endpoint):
         self._cond = threading.Condition(channel.lock)
         channel.on_event = self._cond.notify_all
         self.exit = None
+        self._exit_queued = False  # the Exit event is among the channel's events, or was taken
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         try:
             self._pidfd = os.pidfd_open(pid)
@@ -168,6 +169,9 @@ class Proc(Endpoint):
         with self._ch.lock:
             msg.reply(value, status, fds)
             self._kick()
+            # The last answer the child waits for after its Goodbye ends our
+            # direction too (spec END-3); the loop decides that, so it looks now.
+            self._wake()
 
     # ---- events ----------------------------------------------------------------
 
@@ -178,7 +182,9 @@ class Proc(Endpoint):
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while not ch.events:
-                if self.exit is not None and ch.closed:
+                # Only once Exit itself is queued: the reaper sets `exit` and
+                # queues the event in two steps, and it must not be lost between.
+                if self._exit_queued:
                     return None
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -323,6 +329,7 @@ class Proc(Endpoint):
                         self._reap()
                     if ch.closed and self.exit is not None:
                         ch._push(self.exit)
+                        self._exit_queued = True
                         self._cond.notify_all()
                         return
                     want = {}

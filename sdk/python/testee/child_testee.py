@@ -50,13 +50,16 @@ class Testee:
                 for fd in r.fds:
                     os.close(fd)
             except cord.CordError as e:
-                code = e.code if E.sendable(e.code) else E.CLOSED
-                ch.reply(msg, e.payload if e.code != E.CLOSED else None, code)
+                # A status this side may not send (ERR-2) comes back as FAILED (T-3).
+                if not E.sendable(e.code):
+                    ch.reply(msg, None, E.FAILED)
+                else:
+                    ch.reply(msg, e.payload if e.code != E.CLOSED else None, e.code)
         elif word == "hold" and not args:
             self.held[msg.id] = msg
         elif word == "fail" and len(args) == 1 and args[0].isdigit():
             code = int(args[0])
-            ch.reply(msg, None, code if E.sendable(code) and code else E.UNSUPPORTED)
+            ch.reply(msg, None, code if E.sendable(code) else E.FAILED)
         elif word == "ping" and not args:
             try:
                 ch.ping()
@@ -109,12 +112,12 @@ class Testee:
             return False
         if msg.is_request and isinstance(p, cord.Typed) and p.type == COMMAND:
             return self.command(msg, p.value.decode("ascii", "replace"))
-        msg.close_fds()
         try:
+            # T-1, T-2: the payload comes back with the descriptors that came with it.
             if msg.is_request:
-                ch.reply(msg, p)
+                ch.reply(msg, p, 0, msg.fds)
             else:
-                ch.send(p)
+                ch.send(p, msg.fds)
         except cord.CordError as e:
             # A reply too big for the parent is answered FAILED (T-1); a
             # channel that has failed meanwhile refuses both (CLOSED).
@@ -122,6 +125,8 @@ class Testee:
                 ch.reply(msg, None, E.FAILED)
             elif e.code not in (E.TOO_BIG, E.CLOSED):
                 raise
+        finally:
+            msg.close_fds()
         return False
 
     def run(self):

@@ -24,8 +24,12 @@ class ParentTestee:
             try:
                 r = f.result()
             except cord.CordError as e:
-                code = e.code if E.sendable(e.code) and e.code else E.CLOSED
-                self.reply(msg, e.payload if code != E.CLOSED else None, code)
+                # A status this side may not send (ERR-2) comes back as FAILED (T-3).
+                if not E.sendable(e.code) or not e.code:
+                    code = E.FAILED if e.code else E.CLOSED
+                    self.reply(msg, None, code)
+                else:
+                    self.reply(msg, e.payload if e.code != E.CLOSED else None, e.code)
                 return
             if r is None:
                 self.reply(msg)
@@ -61,14 +65,14 @@ class ParentTestee:
             self.held[msg.id] = msg
         elif word == "fail" and len(args) == 1 and args[0].isdigit():
             code = int(args[0])
-            self.reply(msg, None, code if E.sendable(code) and code else E.UNSUPPORTED)
+            self.reply(msg, None, code if E.sendable(code) else E.FAILED)
         elif word == "ping" and not args:
             try:
                 self.answer_later(msg, proc.ping())
             except cord.CordError:
                 self.reply(msg, None, E.CLOSED)
         elif word == "fds" and not args:
-            self.reply(msg, msg.payload, 0, msg.fds)
+            self.reply(msg, None, 0, msg.fds)  # no payload, the same descriptors
         elif word == "goodbye" and not args:
             self.reply(msg)
             proc.stop()
@@ -96,15 +100,18 @@ class ParentTestee:
         if msg.is_request and isinstance(p, cord.Typed) and p.type == COMMAND:
             self.command(msg, p.value.decode("ascii", "replace"))
             return
-        msg.close_fds()
-        if msg.is_request:
-            self.reply(msg, p)
-        else:
-            try:
-                self.proc.send(p)
-            except cord.CordError as e:
-                if e.code not in (E.TOO_BIG, E.CLOSED):
-                    raise
+        # T-1, T-2: the payload comes back with the descriptors that came with it.
+        try:
+            if msg.is_request:
+                self.reply(msg, p, 0, msg.fds)
+            else:
+                try:
+                    self.proc.send(p, msg.fds)
+                except cord.CordError as e:
+                    if e.code not in (E.TOO_BIG, E.CLOSED):
+                        raise
+        finally:
+            msg.close_fds()
 
     def run(self):
         for ev in self.proc.events():

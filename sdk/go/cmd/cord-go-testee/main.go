@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"cord.dev/go/cord"
@@ -32,6 +33,12 @@ func main() {
 	os.Exit(cord.ExitCode(err))
 }
 
+// waiting counts the `request` and `ping` commands still waiting for their
+// answer: when the parent's direction ends the SDK fails them CLOSED (spec
+// REQ-9, PING-7), and they answer so (T-5) before Close answers whatever is
+// left CANCELLED.
+var waiting sync.WaitGroup
+
 // serve runs the contract on a Cord channel until the parent's direction
 // ends, then closes the channel (T-5) and returns what ended it.
 func serve(ch *cord.Channel) error {
@@ -39,6 +46,7 @@ func serve(ch *cord.Channel) error {
 	for {
 		m, err := ch.Recv(ctx)
 		if err != nil {
+			waiting.Wait()
 			if cerr := ch.Close(); cerr != nil || err == io.EOF {
 				return cerr
 			}
@@ -54,14 +62,15 @@ func serve(ch *cord.Channel) error {
 	}
 }
 
-// echo answers data as T-1 and T-2 say.
+// echo answers data as T-1 and T-2 say: the payload, and the descriptors
+// that came with it.
 func echo(ch *cord.Channel, m *cord.Message) {
 	defer closeAll(m.Files)
 	if !m.IsRequest() {
-		report(ch.Send(m.Payload))
+		report(ch.Send(m.Payload, m.Files...))
 		return
 	}
-	err := m.Reply(m.Payload)
+	err := m.Reply(m.Payload, m.Files...)
 	if errors.Is(err, cord.ErrTooBig) {
 		err = m.Fail(cord.Failed, cord.Payload{})
 	}
@@ -86,7 +95,9 @@ func command(ch *cord.Channel, m *cord.Message) bool {
 		report(ch.SendAll(ps...))
 		report(m.Reply(cord.Payload{}))
 	case "request":
+		waiting.Add(1)
 		go func() {
+			defer waiting.Done()
 			r, err := ch.Request(context.Background(), cord.Raw([]byte("q")))
 			var e *cord.Error
 			switch {
@@ -95,7 +106,12 @@ func command(ch *cord.Channel, m *cord.Message) bool {
 				report(m.Reply(r.Payload))
 			case errors.As(err, &e) && e.Remote:
 				closeAll(e.Reply.Files)
-				report(m.Fail(e.Code, e.Reply.Payload))
+				if err := m.Fail(e.Code, e.Reply.Payload); errors.Is(err, cord.ErrInvalid) {
+					// A status this side may not send (ERR-2) comes back as FAILED (T-3).
+					report(m.Fail(cord.Failed, cord.Payload{}))
+				} else {
+					report(err)
+				}
 			default:
 				report(m.Fail(cord.Closed, cord.Payload{}))
 			}
@@ -117,7 +133,9 @@ func command(ch *cord.Channel, m *cord.Message) bool {
 			report(m.Fail(cord.Failed, cord.Payload{}))
 		}
 	case "ping":
+		waiting.Add(1)
 		go func() {
+			defer waiting.Done()
 			if err := ch.Ping(context.Background()); err != nil {
 				report(m.Fail(cord.Closed, cord.Payload{}))
 				return
