@@ -171,6 +171,25 @@ def derivations(role):
          ["FRAME-15", "FRAME-6"], "A field that the receiver knows from the schema, in Frame or in any message inside it, that arrives with a wire type other than the one its type is encoded with ... MUST NOT take it for a field it does not know.",
          lambda b: handshake(b) + [raw("00 00 00 06 12 04 0a 02 31 32", "a message whose id (a varint) comes as 2 bytes of text")]
          + fatal(1000, role)),
+        ("framing/two-body-members", "A body with two members of Frame.body is fatal, whichever a runtime would keep",
+         ["FRAME-14", "FRAME-7"], "A receiver MUST treat a body as FRAME-6 says, fatal with PROTOCOL ... when a member of Frame.body, or of Message.payload, appears more than once: the same member twice, or two members.",
+         lambda b: handshake(b) + [raw("00 00 00 06 22 02 08 07 12 00", "a Ping, then a Message, in one body")] + fatal(1000, role)),
+        ("framing/same-member-twice", "A body with the Message member twice is fatal: runtimes keep the second or merge the two",
+         ["FRAME-14", "FRAME-7"], "A receiver MUST treat a body as FRAME-6 says, fatal with PROTOCOL ... when a member of Frame.body ... appears more than once: the same member twice, or two members.",
+         lambda b: handshake(b) + [raw("00 00 00 08 12 02 08 36 12 02 10 01", "message { id: 54 } message { reply_to: 1 }")]
+         + fatal(1000, role)),
+        ("messages/two-payloads", "A Message with two payload members is fatal",
+         ["FRAME-14"], "A receiver MUST treat a body as FRAME-6 says, fatal with PROTOCOL ... when a member of ... Message.payload appears more than once.",
+         lambda b: handshake(b) + [raw("00 00 00 0a 12 08 2a 03 0a 01 74 32 01 6a", "a typed payload, then a json one")]
+         + fatal(1000, role)),
+        ("messages/uint32-too-large", "A uint32 field holding more than 32 bits is fatal",
+         ["FRAME-14"], "A receiver MUST treat a body as FRAME-6 says, fatal with PROTOCOL ... when a uint32 field holds a value above 4294967295.",
+         lambda b: handshake(b) + [raw("00 00 00 08 12 06 20 80 80 80 80 10", "a message whose fds is 2^32")]
+         + fatal(1000, role)),
+        ("framing/tag-past-32-bits", "A tag longer than 32 bits is fatal, even for a field the receiver does not know",
+         ["FRAME-14"], "A receiver MUST treat a body as FRAME-6 says, fatal with PROTOCOL ... when a tag is not a varint of at most 32 bits.",
+         lambda b: handshake(b) + [raw("00 00 00 07 f8 ff ff ff ff 01 00", "an unknown field whose tag has 33 bits")]
+         + fatal(1000, role)),
         ("framing/unknown-frame-kind", "A frame with a body from a newer schema is ignored",
          ["FRAME-8", "FRAME-9"], "A receiver MUST discard, without closing the channel, a frame whose body holds no member it knows.",
          lambda b: handshake(b) + [raw("00 00 00 02 7a 00", "body member 15, unknown"), raw("00 00 00 00", "an empty body"),
@@ -287,6 +306,16 @@ def more(role):
                                             {"send": {"text": "message { reply_to: $q status: 2003 }"}},
                                             # T-3: the status, which the testee may not send itself, comes back as FAILED.
                                             reply(31, 1012)] + still_alive(b)},
+        {"name": "valid/errors/codes-past-every-range", "title": "Codes above 2147483647, in an Error frame and as a reply's status, are non-fatal errors",
+         "checks": ["ERR-5", "REQ-2"], "level": "required",
+         "requirement": "A code above 2147483647 ... is in no range of ERR-1: a side MUST NOT send one, and a receiver MUST treat one as a code it does not know, a non-fatal error.",
+         "build": lambda b: handshake(b) + [frame('error { code: 4294967295 detail: "past every range" }'),
+                                            frame('error { code: 2147483648 }'),
+                                            command(33, "request"),
+                                            {"expect": {"message": {"id": "$q", "raw": "71"}}},
+                                            {"send": {"text": "message { reply_to: $q status: 4294967295 }"}},
+                                            # T-3: a status the testee may not send comes back as FAILED.
+                                            reply(33, 1012)] + still_alive(b)},
         {"name": "valid/framing/byte-by-byte", "title": "Frames written one byte at a time are read whole",
          "checks": ["FRAME-11", "FRAME-1"], "level": "required",
          "requirement": "A receiver MUST accept any split of the byte stream: a prefix or body spread over several reads, and several frames in one read.",
@@ -407,6 +436,13 @@ def more(role):
              "checks": ["CHAN-4", "END-4", "END-10"], "level": "required",
              "requirement": "The parent MUST close its copy of the child's end once the child has been started. While the parent holds it, the parent never sees end of file when the child exits.",
              "build": lambda b: handshake(b) + [{"close": "both"}, {"child_exit": 9}, {"expect_output": "exit 9"}]},
+            {"name": "valid/lifecycle/exits-while-channel-held", "title": "A child that exits while the channel stays open elsewhere is seen to end: the parent ends the channel itself",
+             "checks": ["CHAN-10", "END-10"], "level": "required",
+             "requirement": "A parent MUST NOT wait for end of file on a channel whose child has exited: once the child is reaped, what is in the socket is all the child wrote, and the parent reads it and then ends the channel as if end of file had come.",
+             # The runner keeps its end open, as a descendant that kept the child's end would.
+             "build": lambda b: handshake(b) + [{"child_exit": 0},
+                                                {"expect": {"goodbye": {"...": True}}, "level": "optional", "checks": ["END-4"]},
+                                                {"expect_eof": True, "checks": ["CHAN-10"]}, {"expect_output": "exit 0"}]},
             {"name": "valid/handshake/silent-child-timed-out", "title": "A child that never says Hello is timed out, its channel closed, then it is sent the kill signal",
              "checks": ["HELLO-12", "END-9"], "level": "recommended", "timeout_ms": 90000,
              "requirement": "A parent SHOULD bound the time it waits for the child's Hello and treat the channel as failed with TIMEOUT when it runs out. A child that never speaks is then stopped as END-9 says, without the Goodbye: the parent closes the channel, waits the grace period, and sends its kill signal, then SIGKILL.",

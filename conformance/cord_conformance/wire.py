@@ -68,9 +68,90 @@ def decode(body):
             f.ParseFromString(body)
     except Exception:
         return None
-    if wrong_wire_type(f):
+    if wrong_wire_type(f) or breaks_reading(body):
         return None
     return f
+
+
+# The wire type each of the schema's field types is encoded with.
+_WIRE_TYPE = {"TYPE_UINT32": 0, "TYPE_UINT64": 0, "TYPE_INT32": 0, "TYPE_INT64": 0, "TYPE_SINT32": 0,
+              "TYPE_SINT64": 0, "TYPE_ENUM": 0, "TYPE_BOOL": 0, "TYPE_FIXED64": 1, "TYPE_SFIXED64": 1,
+              "TYPE_DOUBLE": 1, "TYPE_STRING": 2, "TYPE_BYTES": 2, "TYPE_MESSAGE": 2, "TYPE_FIXED32": 5,
+              "TYPE_SFIXED32": 5, "TYPE_FLOAT": 5}
+# The oneofs FRAME-14 allows at most one member of, once.
+_ONE_MEMBER = {("cord.v1.Frame", "body"), ("cord.v1.Message", "payload")}
+
+
+def breaks_reading(body, desc=None, path="frame", wire_types=True):
+    """What in body breaks the one reading of spec FRAME-14 (or FRAME-15), or None.
+
+    The protobuf runtime merges or replaces a member that comes twice and
+    takes tags, varints and uint32 values past their bounds without a word,
+    so the bytes themselves are walked here, message by message, with the
+    schema's descriptors."""
+    from google.protobuf.descriptor import FieldDescriptor as F
+    desc = desc or pb2().Frame.DESCRIPTOR
+    names = {v: k for k, v in F.__dict__.items() if k.startswith("TYPE_")}
+    seen = {}
+    i, n = 0, len(body)
+
+    def varint():
+        nonlocal i
+        v, shift, start = 0, 0, i
+        while True:
+            if i >= n:
+                raise ValueError("a varint runs past the end")
+            b = body[i]
+            i += 1
+            if i - start > 10 or (i - start == 10 and b > 1):
+                raise ValueError("a varint is longer than 10 bytes or past 64 bits")
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    try:
+        while i < n:
+            tag = varint()
+            num, wt = tag >> 3, tag & 7
+            if tag > 0xFFFFFFFF or num == 0:
+                return "%s: tag %d is past 32 bits or names field 0" % (path, tag)
+            if wt in (3, 4, 6, 7):
+                return "%s: field %d has wire type %d" % (path, num, wt)
+            fd = desc.fields_by_number.get(num)
+            if fd is not None and _WIRE_TYPE[names[fd.type]] != wt:
+                if not wire_types:
+                    fd = None  # taken for a field the schema does not know
+                else:
+                    return "%s.%s has wire type %d" % (path, fd.name, wt)
+            if wt == 0:
+                v = varint()
+                if fd is not None and fd.type == F.TYPE_UINT32 and v > 0xFFFFFFFF:
+                    return "%s.%s holds %d, past uint32" % (path, fd.name, v)
+                if fd is not None and fd.type in (F.TYPE_ENUM, F.TYPE_INT32) \
+                        and 0x7FFFFFFF < v < 0xFFFFFFFF80000000:
+                    return "%s.%s holds %d, past int32" % (path, fd.name, v)
+            elif wt == 1 or wt == 5:
+                i += 8 if wt == 1 else 4
+                if i > n:
+                    raise ValueError("a fixed field runs past the end")
+            else:
+                size = varint()
+                if size > n - i:
+                    raise ValueError("a length runs past the end")
+                if fd is not None and fd.type == F.TYPE_MESSAGE:
+                    bad = breaks_reading(body[i:i + size], fd.message_type, path + "." + fd.name, wire_types)
+                    if bad:
+                        return bad
+                i += size
+            oneof = fd.containing_oneof if fd is not None else None
+            if oneof is not None and (desc.full_name, oneof.name) in _ONE_MEMBER:
+                if oneof.name in seen:
+                    return "%s.%s: %s after %s" % (path, oneof.name, fd.name, seen[oneof.name])
+                seen[oneof.name] = fd.name
+    except ValueError as e:
+        return "%s: %s" % (path, e)
+    return None
 
 
 def unknown_fields(msg):

@@ -44,7 +44,8 @@ BREAKS = {
     "frame-5-detail": "FRAME_TOO_LARGE's Error detail does not give the length and the limit",
     "frame-7": "the Hello carries a second member of Frame.body",
     "frame-12": "end of file inside a frame is taken for a clean end",
-    "frame-14": "a known field with the wrong wire type is taken for an unknown field",
+    "frame-14": "a member of Frame.body or Message.payload that comes twice is merged, as protobuf does",
+    "frame-15": "a known field with the wrong wire type is taken for an unknown field",
     "hello-1": "the implementation waits for the peer's Hello before sending its own",
     "hello-6": "a message before the peer's Hello is delivered",
     "hello-7-preview": "NOT_CORD's Error detail has no preview of the bytes",
@@ -52,7 +53,8 @@ BREAKS = {
     "hello-12": "the parent waits for a silent child's Hello for ever",
     "hello-13": "the versions are compared before the range is checked",
     "msg-5": "a message with both an id and a reply_to is delivered",
-    "ping-6": "a Ping whose Pong cannot come is reported as answered",
+    "chan-10": "the parent waits for end of file after its child has exited",
+    "ping-7": "a Ping whose Pong cannot come is reported as answered",
     "req-5": "a reply to no request ends the channel",
     "req-10": "the `goodbye` command leaves held commands unanswered",
 }
@@ -327,13 +329,15 @@ class Channel:
         f = wire.pb2().Frame()
         try:
             f.ParseFromString(body)
-            bad = wire.wrong_wire_type(f) if self.brk != "frame-14" else None
+            bad = wire.wrong_wire_type(f) if self.brk != "frame-15" else None
+            if not bad and self.brk != "frame-14":
+                bad = wire.breaks_reading(body, wire_types=self.brk != "frame-15")
         except Exception:
             bad = "not a Frame"
         if bad:
             if first:
                 raise Failed(1003, "not Cord: " + self.preview(raw))
-            raise Failed(1000, "a frame of %d bytes is not a valid cord.v1.Frame (%s)" % (len(body), bad))  # [FRAME-6, FRAME-15]
+            raise Failed(1000, "a frame of %d bytes is not a valid cord.v1.Frame (%s)" % (len(body), bad))  # [FRAME-6, FRAME-14, FRAME-15]
         kind = f.WhichOneof("body")
         nfds = f.message.fds if kind == "message" else 0
         fds = self.take_fds(nfds)
@@ -435,7 +439,7 @@ class Channel:
             self.events.append(("reply", rid, None, []))
         self.outstanding.clear()
         for nonce in sorted(self.pings):  # [PING-7]
-            self.events.append(("pong", nonce, 1011 if self.brk != "ping-6" else 0))
+            self.events.append(("pong", nonce, 1011 if self.brk != "ping-7" else 0))
         self.pings.clear()
         self.events.append(("end",))
 
@@ -575,7 +579,7 @@ class Testee:
         elif word == "ping":
             r, nonce = ch.ping()
             if r < 0:
-                ch.reply(m.id, 1011 if ch.brk != "ping-6" else 0)
+                ch.reply(m.id, 1011 if ch.brk != "ping-7" else 0)
             else:
                 self.waiting[m.id] = ("ping", nonce)
         elif word == "fds":
@@ -713,6 +717,29 @@ def pump(ch, t, timeout, extra=()):
 
 # ---- the parent -----------------------------------------------------------------------------------
 
+def child_gone(ch, t):
+    """The child is reaped: the socket holds all it wrote. Read that, then end of file [CHAN-10].
+
+    A descendant may still hold the child's end of the channel; waiting for
+    its end of file would wait for that descendant."""
+    try:
+        while not ch.closed and not ch.rd_eof:
+            if select.select([ch.sock], [], [], 0)[0]:
+                ch.on_readable()
+            else:
+                ch.rd_eof = True
+                if ch.binding == "json":
+                    ch.lines()
+                else:
+                    ch.frames()
+            while ch.events:
+                ev = ch.events.popleft()
+                if ev[0] not in ("ready", "end", "error"):
+                    t.handle(ev)
+    except Failed as e:
+        ch.fail(e)
+
+
 def run_parent(opts, argv):
     binding = "json" if os.environ.get("CORD_CONFORMANCE_BINDING") == "json" else "cord"
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
@@ -773,16 +800,19 @@ def run_parent(opts, argv):
             r, _, _ = select.select([pidfd], [], [], timeout)
         else:
             r = pump(ch, t, timeout, [pidfd] if status is None else [])
+        if pidfd in r and status is None:
+            _, st = os.waitpid(child.pid, 0)  # [END-10]
+            status = st
+            os.close(pidfd)
+            if not ch.closed and not ch.rd_eof and opts.brk != "chan-10":
+                child_gone(ch, t)
+        if not ch.closed:
             if ch.peer_done and ch.wr_open and not ch.incoming and (ch.brk != "end-2" or ch.rd_eof):
                 # Spec END-3: the child is done and nothing is owed: our direction ends too.
                 ch.goodbye()
             if ch.peer_done and not ch.wr_open and not ch.closed:
                 ch.flush(block=True)
                 ch.close()  # [END-5]
-        if pidfd in r and status is None:
-            _, st = os.waitpid(child.pid, 0)  # [END-10]
-            status = st
-            os.close(pidfd)
     if os.WIFSIGNALED(status):
         print("signal %d" % os.WTERMSIG(status), flush=True)
     else:
