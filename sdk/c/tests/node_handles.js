@@ -21,8 +21,10 @@ process.on('message', (m, handle) => {
     handle.send(`udp ${id}`, m.udp, '127.0.0.1', () => process.send({ sent: 'udp', dgram: handle instanceof dgram.Socket }));
   } else if (m && m.cmd === 'give-socket') {
     // A connection of our own server, passed to the parent; we keep the
-    // other end and report what comes through it.
-    const srv = net.createServer((s) => {
+    // other end and report what comes through it. pauseOnConnect, as
+    // Node's documentation of send() says: a socket that reads before it
+    // is sent loses what it read.
+    const srv = net.createServer({ pauseOnConnect: true }, (s) => {
       process.send({ socket: 'here' }, s);
       srv.close();
     });
@@ -63,4 +65,6 @@ process.on('message', (m, handle) => {
     process.send(m);
   }
 });
+// A test that fails leaves no worker behind: the end of the channel ends us.
+process.on('disconnect', () => process.exit(0));
 process.send({ ready: id });
