@@ -377,6 +377,10 @@ static int step(cord_proc_t *c, priv_t *p, cord_event_t *ev) {
         close_channel(p); /* spec END-5 */
         continue;
       }
+      /* The write took the queue below the mark: its DRAIN is this step's,
+       * since nothing may come that would wake the caller for another. */
+      if (p->core.drain_due)
+        continue;
     }
     if (p->fd < 0 && !p->disconnect_told)
       return disconnect_event(p, ev);
