@@ -302,3 +302,21 @@ Test(node_handles, what_node_cannot_take_is_refused_here, .timeout = 60) {
   close(p[0]), close(p[1]), close(two[0]), close(two[1]);
   cord_proc_close(&c);
 }
+
+Test(node_handles, flush_writes_what_waits_for_the_answer, .timeout = 60) {
+  cord_proc_t c;
+  int port, lst = tcp_listener(&port);
+  spawn_node(&c, CORD_SERIALIZATION_JSON, "1", NULL);
+  /* The message behind a handle waits for the child's answer; cord_flush()
+   * reads that answer, ahead of the events before it, and writes it. */
+  cr_assert_eq(send_kv(&c, "listen", NULL, 1, lst), 0);
+  cr_assert_eq(send_kv(&c, "after", "flush", 0, -1), 0);
+  cr_assert_eq(cord_flush(&c, WAIT_MS), 0);
+  close(lst);
+  /* The events come as they arrived. */
+  expect_msg(&c, "server", "true", NULL);
+  expect_msg(&c, "after", "\"flush\"", NULL);
+  cr_assert_eq(cord_disconnect(&c), 0);
+  run_to_close(&c);
+  cord_proc_close(&c);
+}
