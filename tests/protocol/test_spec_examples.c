@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cord.h"
 #include "cord.pb-c.h"
 #include "cord_child_codec.h"
 #include "cord_errors.h"
@@ -41,7 +42,7 @@ static char *read_file(const char *path) {
 /* Collects the blocks opened by "```kind name" for the kinds the spec
  * says its tests check. */
 static void load_blocks(void) {
-  static const char *kinds[] = {"frame", "prefix", "preview", "node-line"};
+  static const char *kinds[] = {"frame", "prefix", "preview", "node-line", "node-frame"};
   char *spec = read_file(CORD_SPEC_FILE);
   char *line = spec;
   nblocks = 0;
@@ -294,6 +295,34 @@ Test(spec_examples, node_lines_are_json_and_one_newline) {
     cr_expect_eq(b[n - 1], 0x0a);
     cr_expect_null(memchr(b, 0x0a, n - 1));
     cr_expect(jl > 0 && json[0] == '{' && json[jl - 1] == '}');
+  }
+}
+
+Test(spec_examples, node_frames_are_one_v8_value_behind_its_length) {
+  load_blocks();
+  cr_assert_geq(count("node-frame"), 2);
+  for (int i = 0; i < nblocks; i++) {
+    char hex[2048];
+    uint8_t b[512], again[512];
+    size_t n, len;
+    cord_arena_t a;
+    const cord_value_t *v;
+    cord_v8_error_t err;
+    if (strcmp(blocks[i].kind, "node-frame") != 0)
+      continue;
+    cr_assert_not_null(field(&blocks[i], "js", hex, sizeof hex));
+    cr_assert_not_null(field(&blocks[i], "hex", hex, sizeof hex));
+    n = parse_hex(hex, b, sizeof b);
+    /* NODE-12: the length, then exactly that many bytes of one value, as
+     * V8 writes it (what the codec writes for what it read). */
+    cr_assert_geq(n, 6);
+    cr_expect_eq((size_t)b[0] << 24 | (size_t)b[1] << 16 | (size_t)b[2] << 8 | b[3], n - 4, "frame length");
+    cr_expect(b[4] == 0xff && b[5] == 0x0f, "V8's header, version 15");
+    cord_arena_init(&a, 0);
+    cr_assert_eq(cord_v8_decode(&a, b + 4, n - 4, 0, &v, &err), 0, "%s at %zu", err.what, err.offset);
+    cr_assert_eq(cord_v8_encode(v, again, sizeof again, &len, &err), 0, "%s", err.what);
+    cr_expect(len == n - 4 && memcmp(again, b + 4, len) == 0, "the codec writes these bytes for the value");
+    cord_arena_free(&a);
   }
 }
 

@@ -13,10 +13,13 @@
 
 /*
  * The input is what a child writes. Its first byte chooses how: bit 0 the
- * binding (Cord or Node.js's json lines), bit 1 whether the bytes go in
+ * binding (Cord, or one of Node.js's), bit 1 whether the bytes go in
  * small pieces, of 1 to 32 bytes by bits 3 to 7 (the stream split every
- * way, FRAME-11), bit 2 whether the
- * parent asks two requests and a ping once ready. The parent is attached
+ * way, FRAME-11), bit 2 on Cord whether the parent asks two requests and
+ * a ping once ready, on Node.js's bindings which one: json lines, or
+ * advanced frames. Once ready on Node.js's bindings the parent sends a
+ * socket as a handle, and waits for the child's answer before it writes
+ * more (NODE-15). The parent is attached
  * to one end of a socket pair (cord_attach(): no process, nothing forked
  * per input); the harness writes the rest of the input to the other end,
  * then its end of file, reading and discarding what the parent writes,
@@ -58,20 +61,22 @@ static int count_fds(void) {
   } while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static int baseline = -1;
   if (size < 1 || size > 1 << 16)
     return 0;
   unsigned mode = data[0];
   data++;
   size--;
-  if (baseline < 0)
-    baseline = count_fds();
+  /* Counted for each input: libFuzzer itself opens pipes between inputs
+   * (to its symbolizer, when it reports a function newly reached). */
+  int baseline = count_fds();
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
     abort();
   cord_options_t o = {0};
-  o.serialization = mode & 1 ? CORD_SERIALIZATION_JSON : CORD_SERIALIZATION_CORD;
+  o.serialization = !(mode & 1) ? CORD_SERIALIZATION_CORD
+                    : mode & 4   ? CORD_SERIALIZATION_ADVANCED
+                                 : CORD_SERIALIZATION_JSON;
   o.max_frame = 4096;
   o.max_fds = 4;
   o.queue_limit = 1 << 16;
@@ -136,6 +141,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           else
             ids[i] = 0;
         (void)cord_ping(&c, NULL);
+      }
+      if (mode & 1) {
+        int h[2];
+        cord_arena_t a;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, h) < 0)
+          abort();
+        cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = "1", .len = 1, .fds = h, .nfds = 1};
+        cord_arena_init(&a, 0);
+        CHECK((mode & 4 ? cord_send_value(&c, cord_value_int32(&a, 1), h, 1) : cord_send(&c, &m)) >= 0);
+        CHECK((mode & 4 ? cord_send_value(&c, cord_value_int32(&a, 2), NULL, 0) : cord_send_json(&c, "2")) >= 0);
+        cord_arena_free(&a);
+        close(h[0]);
+        close(h[1]);
       }
       break;
     case CORD_EV_MESSAGE:

@@ -2,8 +2,9 @@
 """seeds.py: makes the parent fuzzer's seeds from what children write in the conformance transcripts and in the spec's examples.
 
 usage: seeds.py ROOT OUTDIR   (ROOT: the repository; one file per seed in OUTDIR)
-Each seed is a mode byte (fuzz_parent.c: bit 0 json binding, bit 1 one byte
-at a time, bit 2 requests) and then the bytes a child sent.
+Each seed is a mode byte (fuzz_parent.c: bit 0 a Node.js binding, bit 1 one
+byte at a time, bit 2 requests on Cord, advanced on Node.js's) and then the
+bytes a child sent.
 """
 import hashlib
 import json
@@ -42,6 +43,15 @@ def main(root, outdir):
         for f in frames:
             if f is not hello_child:
                 seeds.append(b"\x04" + hello_child + f)
+    # The advanced binding: the spec's frames, one after the other, and
+    # each V8 value of the codec's corpus in a frame.
+    adv = re.findall(r"```node-frame\n(?:.*\n)*?hex: ([0-9a-f ]+)\n", spec)
+    if adv:
+        seeds.append(b"\x05" + b"".join(bytes.fromhex(h.replace(" ", "")) for h in adv))
+    v8dir = os.path.join(root, "sdk", "c", "fuzz", "corpus", "v8")
+    for f in sorted(os.listdir(v8dir)) if os.path.isdir(v8dir) else []:
+        v = open(os.path.join(v8dir, f), "rb").read()
+        seeds.append(b"\x05" + len(v).to_bytes(4, "big") + v)
     os.makedirs(outdir, exist_ok=True)
     for s in seeds:
         with open(os.path.join(outdir, hashlib.sha1(s).hexdigest()), "wb") as fh:

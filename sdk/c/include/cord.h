@@ -73,10 +73,15 @@ typedef enum {
   /* Cord frames (spec sections 3 to 11). The default. */
   CORD_SERIALIZATION_CORD = 0,
   /* Node.js's own `json` channel (spec section 13): lets the parent fork an
-   * unmodified Node.js module that calls process.send(). Only JSON one-way
-   * messages cross it; see cord_send(). Node's `advanced` serialization is
-   * not supported: there is no value for it. */
-  CORD_SERIALIZATION_JSON = 1
+   * unmodified Node.js module that calls process.send(). JSON one-way
+   * messages cross it, each with at most one socket as a handle; see
+   * cord_send(). */
+  CORD_SERIALIZATION_JSON = 1,
+  /* Node.js's `advanced` channel (spec section 13): V8's serialization
+   * (v8.serialize) of each message, so BigInt, Date, Map, Set, binary
+   * data, undefined and cycles cross as well. Messages arrive as values
+   * (CORD_PAYLOAD_V8, cord_event_t.value) and go with cord_send_value(). */
+  CORD_SERIALIZATION_ADVANCED = 2
 } cord_serialization_t;
 
 /* What one descriptor of the child is connected to (one entry of Node's
@@ -220,7 +225,14 @@ typedef struct {
 #define CORD_PAYLOAD_JSON 6
 #define CORD_PAYLOAD_RAW 7
 #endif
+/* Not a field of cord.v1.Message: a message of Node.js's advanced channel,
+ * V8's bytes (data, len) and their value (cord_event_t.value). */
+#define CORD_PAYLOAD_V8 16
 typedef int cord_payload_t;
+
+/* A value of Node.js's advanced serialization: see the section "Values of
+ * Node.js's advanced serialization" below. */
+typedef struct cord_value cord_value_t;
 
 /*
  * A message to send. Everything it points to is the caller's and need only
@@ -314,9 +326,16 @@ typedef struct {
   /* MESSAGE, REPLY: the payload. */
   cord_payload_t payload;
   const char *type_name; /* CORD_PAYLOAD_TYPED: the message name, NUL-terminated. */
-  const void *data; /* payload bytes, or OUTPUT bytes */
+  /* Payload bytes, or OUTPUT bytes. CORD_PAYLOAD_V8: V8's bytes of the
+   * frame (header FF 0F on), which for a message that came with a handle
+   * are those of Node.js's NODE_HANDLE object around it. ERROR on the
+   * advanced binding for a message that could not be read: its bytes, so
+   * that nothing is lost. */
+  const void *data;
   size_t len;
-  /* MESSAGE, REPLY: descriptors passed with the message; now the caller's. */
+  /* MESSAGE, REPLY: descriptors passed with the message; now the caller's.
+   * On the Node.js bindings, at most one: the socket of a handle (Node's
+   * process.send(message, handle)). */
   int *fds;
   unsigned nfds;
   /* OUTPUT: the child's descriptor the bytes came from. */
@@ -326,6 +345,10 @@ typedef struct {
   int term_signal;
   /* ERROR, DISCONNECT: text for a person (never NULL for ERROR). */
   const char *detail;
+  /* MESSAGE with CORD_PAYLOAD_V8: the message as a value, in memory of the
+   * SDK's (at most CORD_V8_ARENA_BOUND(len) bytes), valid as long as the
+   * event. NULL otherwise. */
+  const cord_value_t *value;
 } cord_event_t;
 
 /* ---------------------------------------------------------------------------
@@ -468,8 +491,18 @@ CORD_EXTERN int cord_wait(cord_proc_t *c, cord_event_t *ev, int timeout_ms);
  * -ENOBUFS (the queue is at queue_limit), -EINVAL (a bad message),
  * CORD_ENODE (json binding: not a one-way JSON message, or text Node.js
  * would choke on: empty, containing a raw newline, not JSON, or a NODE_
- * internal message). The child SDK returns the same codes for the same
- * misuse.
+ * internal message; a descriptor that is no socket Node.js takes as a
+ * handle; the advanced binding, which takes cord_send_value()). The child
+ * SDK returns the same codes for the same misuse.
+ *
+ * On the json binding a message may pass one descriptor (nfds 1; more is
+ * CORD_ETOOBIG): it goes as Node.js's process.send(message, handle) does,
+ * inside a NODE_HANDLE message, as a net.Server for a listening socket, a
+ * net.Socket for another TCP or Unix stream socket, a dgram.Socket for a
+ * UDP socket. Until the child has answered that it got it, nothing more
+ * is written (as Node.js does); a child that did not get it answers
+ * NODE_HANDLE_NACK, which comes as a CORD_EV_ERROR (CORD_EUNSUPPORTED):
+ * Node.js then drops the message too.
  */
 CORD_EXTERN int cord_send(cord_proc_t *c, const cord_msg_t *m);
 
@@ -486,6 +519,29 @@ CORD_EXTERN const char *cord_proc_detail(const cord_proc_t *c);
 
 /* cord_send_json: cord_send() of one JSON text, NUL-terminated. */
 CORD_EXTERN int cord_send_json(cord_proc_t *c, const char *json);
+
+/*
+ * cord_send_value: queues the value v as one message on Node.js's advanced
+ * channel (CORD_SERIALIZATION_ADVANCED), with the descriptor fds[0] when
+ * nfds is 1 (fds may be NULL when nfds is 0): Node.js's receiver gets it as
+ * process.on('message', (m, handle) => ...), a net.Server for a listening
+ * socket, a net.Socket for another stream socket (TCP or Unix), a
+ * dgram.Socket for a UDP one. The value is encoded before the call
+ * returns; v and fds stay the caller's.
+ *
+ * Returns as cord_send(), and: CORD_ENODE on another binding, for a value
+ * that is one of Node.js's internal messages (an object whose "cmd" starts
+ * "NODE_"), or for a descriptor Node.js cannot take as a handle;
+ * CORD_ETOOBIG for more than one descriptor, a value nested deeper than
+ * CORD_V8_MAX_DEPTH or larger than 2 GiB; -EINVAL for a value that cannot
+ * be encoded (cord_v8_encode()). cord_proc_detail() says why.
+ *
+ * Example usage:
+ *   cord_value_t *job = cord_value_new(&arena, CORD_VALUE_MAP);
+ *   ...
+ *   cord_send_value(&c, job, &listener, 1);   // Node: (m, server) => server.on('connection', ...)
+ */
+CORD_EXTERN int cord_send_value(cord_proc_t *c, const cord_value_t *v, const int *fds, unsigned nfds);
 
 /*
  * cord_send_pbc: cord_send() of a protobuf-c message as a typed payload;
@@ -789,8 +845,6 @@ typedef enum cord_error_kind {
 #define CORD_REGEXP_DOT_ALL (1u << 5)      /* s */
 #define CORD_REGEXP_HAS_INDICES (1u << 7)  /* d */
 #define CORD_REGEXP_UNICODE_SETS (1u << 8) /* v */
-
-typedef struct cord_value cord_value_t;
 
 /* A member of an object: a key (UTF-8, NUL-terminated; number keys such as
  * {1: x} appear as JavaScript names them, "1") and its value. */

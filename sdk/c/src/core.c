@@ -387,6 +387,8 @@ static void vfail(core_t *k, int code, bool tell, const char *fmt, va_list ap) {
   cord__txq_truncate(&k->tx, at);
   k->last_len = 0;
   k->pong_due = false;
+  /* An answer being written is finished; no other goes. */
+  k->answers_n = k->answer_off ? 1 : 0;
   if (tell && k->cfg.binding == CORD__BIND_CORD && k->out == CORD__OUT_OPEN && -code >= 1000 && -code < 2000) {
     Cord__V1__Error e = CORD__V1__ERROR__INIT;
     Cord__V1__Frame f = CORD__V1__FRAME__INIT;
@@ -829,6 +831,13 @@ void cord__core_handshake_only(core_t *k) {
     ;
 }
 
+void cord__core_flush_input(core_t *k) {
+  if (k->cfg.binding == CORD__BIND_CORD)
+    cord__core_handshake_only(k);
+  else if (k->in != CORD__IN_ENDED)
+    cord__node_flush_input(k);
+}
+
 void cord__core_release(core_t *k) {
   cord__rxq_unpin(&k->rx);
   k->budget = CORD__BUDGET;
@@ -841,8 +850,9 @@ int cord__core_rx_space(core_t *k, uint8_t **p, size_t *n) {
   /* The frame being read needs the rest of its bytes; memory is taken
    * as they arrive, at most doubling what is already there, so that a
    * peer announcing a large frame and sending little costs little. */
-  if (k->cfg.binding == CORD__BIND_CORD && live >= CORD_WIRE_PREFIX) {
-    size_t whole = cord_frame_len(k->rx.p + k->rx.head, live);
+  if ((k->cfg.binding == CORD__BIND_CORD || (k->cfg.binding == CORD__BIND_NODE_ADVANCED && !k->skipping)) &&
+      live >= CORD_WIRE_PREFIX) {
+    size_t whole = k->tx.frame_len(k->rx.p + k->rx.head, live);
     if (whole > live + want) {
       /* At most doubling what is there; the whole rest when that is no
        * more than twice as much, so that the last growth is exact. */
@@ -857,7 +867,7 @@ int cord__core_rx_space(core_t *k, uint8_t **p, size_t *n) {
   return 0;
 }
 
-void cord__core_rx_commit(core_t *k, size_t n, const int *fds, unsigned nfds) {
+void cord__core_rx_commit(core_t *k, size_t n, const int *fds, const uint8_t *kinds, unsigned nfds) {
   /* Reads that fill what was offered ask for more next time, up to 64 KiB. */
   if (n >= k->chunk && k->chunk < ((size_t)64 << 10))
     k->chunk *= 2;
@@ -865,7 +875,7 @@ void cord__core_rx_commit(core_t *k, size_t n, const int *fds, unsigned nfds) {
   /* Spec SEC-2: no more descriptors are held than two frames can claim. */
   unsigned limit = 2 * k->cfg.max_fds;
   for (unsigned i = 0; i < nfds; i++) {
-    if (k->in == CORD__IN_ENDED || cord__rxq_push_fd(&k->rx, fds[i], limit) < 0) {
+    if (k->in == CORD__IN_ENDED || cord__rxq_push_fd(&k->rx, fds[i], kinds ? kinds[i] : CORD__FD_OTHER, limit) < 0) {
       if (k->in == CORD__IN_ENDED)
         close(fds[i]);
       else
@@ -876,7 +886,10 @@ void cord__core_rx_commit(core_t *k, size_t n, const int *fds, unsigned nfds) {
 }
 
 void cord__core_rx_lost_fds(core_t *k) {
-  fail(k, CORD_EFDMISMATCH, "descriptors were lost in transit (MSG_CTRUNC)"); /* spec FD-7 */
+  /* On a Node.js binding, the NODE_HANDLE whose descriptor was lost is
+   * answered NACK and reported when it is read (spec NODE-8). */
+  if (k->cfg.binding == CORD__BIND_CORD)
+    fail(k, CORD_EFDMISMATCH, "descriptors were lost in transit (MSG_CTRUNC)"); /* spec FD-7 */
 }
 
 void cord__core_rx_eof(core_t *k) {
@@ -887,7 +900,7 @@ void cord__core_rx_eof(core_t *k) {
   if (left && !k->skipping) {
     /* Spec FRAME-12, NODE-10. */
     cord__core_fail(k, CORD_ETRUNCATED, false, "the channel ended %zu bytes into a %s", left,
-                    k->cfg.binding == CORD__BIND_CORD ? "frame" : "line");
+                    k->cfg.binding == CORD__BIND_NODE_JSON ? "line" : "frame");
     return;
   }
   if (k->in == CORD__IN_HELLO) {
@@ -920,8 +933,16 @@ size_t cord__core_tx_peek(core_t *k, const uint8_t **p, const int **fds, unsigne
   *nfds = 0;
   if (k->out == CORD__OUT_ENDED)
     return 0;
+  if (k->cfg.binding != CORD__BIND_CORD) {
+    len = cord__node_tx_peek(k, p, &m);
+    if (m) {
+      *fds = m->fds;
+      *nfds = m->n;
+    }
+    return len;
+  }
   len = cord__txq_peek(&k->tx, p, &m);
-  if (!hs_done(k) && k->cfg.binding == CORD__BIND_CORD) {
+  if (!hs_done(k)) {
     /* Spec HELLO-5: nothing but the Hello before the child's Hello. */
     uint64_t allowed = k->hello_end > k->tx.pos ? k->hello_end - k->tx.pos : 0;
     if (len > allowed)
@@ -951,7 +972,10 @@ void cord__core_tx_done(core_t *k, size_t n) {
       k->cfg.trace(k->cfg.trace_arg, 1, k->last, k->last_len);
     return;
   }
-  cord__txq_consume(&k->tx, n);
+  if (k->cfg.binding != CORD__BIND_CORD)
+    cord__node_tx_done(k, n);
+  else
+    cord__txq_consume(&k->tx, n);
   if (k->pong_due && k->out == CORD__OUT_OPEN && cord__txq_len(&k->tx) < k->cfg.queue_limit) {
     k->pong_due = false;
     pong(k, k->pong_nonce);
@@ -970,7 +994,8 @@ bool cord__core_tx_pending(const core_t *k) {
 }
 
 bool cord__core_tx_finished(const core_t *k) {
-  return k->out == CORD__OUT_ENDING && cord__txq_len(&k->tx) == 0 && k->last_off == k->last_len;
+  return k->out == CORD__OUT_ENDING && cord__txq_len(&k->tx) == 0 && k->last_off == k->last_len &&
+         k->answers_n == 0;
 }
 
 void cord__core_tx_closed(core_t *k) {
@@ -981,6 +1006,10 @@ void cord__core_tx_closed(core_t *k) {
   cord__txq_truncate(&k->tx, k->tx.pos);
   k->last_len = k->last_off = 0;
   k->pong_due = false;
+  k->answers_n = 0;
+  k->answer_off = 0;
+  k->handle_end = 0;
+  k->ack_due = false;
   out_to(k, CORD__OUT_ENDED);
 }
 
@@ -1007,10 +1036,13 @@ int cord__core_init(core_t *k, const cord__core_cfg_t *cfg) {
   k->owed = k->owed_inline;
   k->tx.trace = cfg->trace;
   k->tx.trace_arg = cfg->trace_arg;
-  if (cfg->binding == CORD__BIND_NODE_JSON) {
-    k->tx.frame_len = cord__node_line_len;
-    /* Node's channel has no handshake: the child is ready at once. */
+  if (cfg->binding != CORD__BIND_CORD) {
+    k->tx.frame_len = cfg->binding == CORD__BIND_NODE_JSON ? cord__node_line_len : cord__node_frame_len;
+    cord_arena_init(&k->arena, 0);
+    /* Node's channel has no handshake: the child is ready at once. It
+     * takes one descriptor per message, as a handle (spec NODE-8). */
     k->peer.max_frame = CORD_WIRE_MAX_FRAME;
+    k->peer.max_fds = cfg->max_fds ? 1 : 0;
     in_to(k, CORD__IN_OPEN);
     k->hs = true;
     return 0;
@@ -1046,6 +1078,7 @@ void cord__core_free(core_t *k) {
   if (k->owed != k->owed_inline)
     cord__free(k->owed);
   cord__free(k->tname);
+  cord__node_free(k);
   k->owed = k->owed_inline;
   k->tname = NULL;
 }

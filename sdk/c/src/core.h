@@ -56,14 +56,31 @@ typedef enum {
 } cord__out_t;
 
 typedef enum {
-  CORD__BIND_CORD = 0,  /* Cord frames (spec sections 3 to 11) */
-  CORD__BIND_NODE_JSON  /* Node.js's json channel (spec section 13) */
+  CORD__BIND_CORD = 0,      /* Cord frames (spec sections 3 to 11) */
+  CORD__BIND_NODE_JSON,     /* Node.js's json channel (spec section 13) */
+  CORD__BIND_NODE_ADVANCED  /* Node.js's advanced channel: V8 values with a length (spec section 13) */
 } cord__binding_t;
+
+/* What a descriptor is, as far as Node.js's handles care; the glue finds
+ * out (it takes system calls) and the core decides with it. */
+typedef enum {
+  CORD__FD_OTHER = 0, /* no socket Node.js passes: a file, a pipe, a Unix datagram socket, ... */
+  CORD__FD_STREAM,    /* a stream socket (TCP or Unix) that is not listening */
+  CORD__FD_LISTENING, /* a listening stream socket (TCP or Unix) */
+  CORD__FD_UDP4,      /* a UDP socket over IPv4 */
+  CORD__FD_UDP6       /* a UDP socket over IPv6 */
+} cord__fd_kind_t;
+
+/* Answers to the peer's NODE_HANDLE messages waiting to be written
+ * (spec NODE-8). A Node.js peer sends no other handle before the answer
+ * comes, so there is at most one; more is a peer that is not Node.js. */
+#define CORD__ANSWERS_MAX 8
 
 typedef struct {
   cord__binding_t binding;
   uint32_t max_frame; /* what our Hello declares */
   uint32_t max_fds;   /* 0 when the transport cannot pass descriptors */
+  bool refuse_handles; /* Node.js bindings: every NODE_HANDLE is answered NACK (CORD_OPT_NO_FDS) */
   size_t high_water, queue_limit;
   uint32_t pid;       /* for our Hello (diagnostics only) */
   const char *impl_name, *impl_version;
@@ -124,8 +141,21 @@ typedef struct cord__core {
   bool first;                /* nothing received yet: a frame, or the start of one */
   bool eof;                  /* end of file was seen */
   size_t chunk;              /* how much to read at a time, grown while reads fill it */
-  size_t skip;               /* json binding: bytes of an over-long line still to drop */
-  bool skipping;
+  size_t skip;               /* advanced binding: bytes of an over-long frame still to drop */
+  bool skipping;             /* Node.js bindings: the rest of an over-long line or frame is dropped */
+
+  /* Node.js bindings: handles (spec NODE-8). */
+  bool msg_due;              /* the handle of the line at head was refused (ERROR told): its msg is next */
+  const cord_value_t *due_value; /* ... on the advanced binding, that msg */
+  char answers[CORD__ANSWERS_MAX]; /* 'A' (ACK) or 'N' (NACK), oldest first */
+  unsigned answers_n;
+  size_t answer_off;         /* bytes of answers[0] written */
+  bool peek_answer;          /* what tx_peek handed out is an answer */
+  uint64_t handle_end;       /* a handle message of ours is being written: where it ends; 0: none */
+  bool ack_due;              /* ours is written; nothing more goes until the peer answers it */
+  unsigned answers_early;    /* ACK/NACK lines cord__core_flush_input() applied ahead of reading order */
+  uint64_t early_scan;       /* stream position up to which it has looked */
+  cord_arena_t arena;        /* advanced binding: the values of the message being delivered */
 
   unsigned budget;            /* frames this step may still handle [SEC-1: a step never runs on] */
   cord__owed_t *owed;        /* owed[owed_head..owed_tail): owed_inline, or a larger array */
@@ -175,8 +205,9 @@ int cord__core_check_msg(const cord__core_t *k, const cord_msg_t *m);
 /* Where to read next, and how much at most; -ENOMEM when no room can be
  * made (the core has then failed the channel). */
 int cord__core_rx_space(cord__core_t *k, uint8_t **p, size_t *n);
-/* n bytes arrived, with descriptors fds[0..nfds) (now the core's). */
-void cord__core_rx_commit(cord__core_t *k, size_t n, const int *fds, unsigned nfds);
+/* n bytes arrived, with descriptors fds[0..nfds) (now the core's) of
+ * kinds[0..nfds) (NULL: CORD__FD_OTHER). */
+void cord__core_rx_commit(cord__core_t *k, size_t n, const int *fds, const uint8_t *kinds, unsigned nfds);
 /* The read reported lost descriptors (MSG_CTRUNC) [FD-7]. */
 void cord__core_rx_lost_fds(cord__core_t *k);
 /* End of file (or a reset read, END-6). */
@@ -187,6 +218,10 @@ void cord__core_rx_eof(cord__core_t *k);
  * and no event is returned (for cord_flush()). */
 int cord__core_next(cord__core_t *k, cord_event_t *ev);
 void cord__core_handshake_only(cord__core_t *k);
+/* For cord_flush(): what the queue waits for in the input read so far (a
+ * Cord peer's Hello; a Node.js peer's answer to our handle) is applied,
+ * ahead of the events before it, which cord__core_next() still returns. */
+void cord__core_flush_input(cord__core_t *k);
 /* A step begins: the last event's bytes may now move, and the step's
  * budget of frames is full again. */
 void cord__core_release(cord__core_t *k);
@@ -223,10 +258,19 @@ bool cord__core_done(const cord__core_t *k);
 int cord__core_end_code(const cord__core_t *k);
 const char *cord__core_end_detail(cord__core_t *k);
 
-/* ---- node.c: the json binding's halves of the above ---- */
+/* ---- node.c: the Node.js bindings' halves of the above ---- */
 int cord__node_next(cord__core_t *k, cord_event_t *ev);
-int cord__node_send(cord__core_t *k, const cord_msg_t *m);
+/* Queues a json message, or (value not NULL) an advanced one; with one
+ * descriptor (m->fds) of `kind`, inside Node.js's NODE_HANDLE object. */
+int cord__node_send(cord__core_t *k, const cord_msg_t *m, const cord_value_t *value, cord__fd_kind_t kind);
 size_t cord__node_line_len(const uint8_t *p, size_t avail);
+size_t cord__node_frame_len(const uint8_t *p, size_t avail);
+/* tx_peek's and tx_done's part on the Node.js bindings: answers first,
+ * and nothing past our handle message until the peer has answered it. */
+size_t cord__node_tx_peek(cord__core_t *k, const uint8_t **p, const cord__mark_t **m);
+void cord__node_tx_done(cord__core_t *k, size_t n);
+void cord__node_flush_input(cord__core_t *k);
+void cord__node_free(cord__core_t *k);
 
 /* ---- core.c helpers node.c shares ---- */
 void cord__core_set_detail(cord__core_t *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

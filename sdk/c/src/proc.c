@@ -39,9 +39,9 @@ static int check_channel_options(const cord_options_t *o) {
     cord__spawn_errorf("impl_name is limited to 64 bytes and impl_version to 32");
     return -EINVAL;
   }
-  if (o->serialization != CORD_SERIALIZATION_CORD && o->serialization != CORD_SERIALIZATION_JSON) {
-    cord__spawn_errorf("serialization %d is neither CORD nor JSON (Node's 'advanced' is not supported)",
-                       (int)o->serialization);
+  if (o->serialization != CORD_SERIALIZATION_CORD && o->serialization != CORD_SERIALIZATION_JSON &&
+      o->serialization != CORD_SERIALIZATION_ADVANCED) {
+    cord__spawn_errorf("serialization %d is none of CORD, JSON and ADVANCED", (int)o->serialization);
     return -EINVAL;
   }
   return 0;
@@ -69,15 +69,23 @@ static int open_priv(cord_proc_t *c, const cord_options_t *o, bool fd_passing) {
   p->proc.pidfd = -1;
   for (int i = 0; i < CORD_STDIO_MAX; i++)
     p->proc.stdio[i] = -1;
-  cfg.binding = o->serialization == CORD_SERIALIZATION_JSON ? CORD__BIND_NODE_JSON : CORD__BIND_CORD;
+  cfg.binding = o->serialization == CORD_SERIALIZATION_JSON       ? CORD__BIND_NODE_JSON
+                : o->serialization == CORD_SERIALIZATION_ADVANCED ? CORD__BIND_NODE_ADVANCED
+                                                                  : CORD__BIND_CORD;
   /* Node.js takes lines of about 512 MiB; a receiver should take 256 MiB
-   * at least (NODE-6). Memory follows what arrives, not this limit. */
+   * at least (NODE-6). Memory follows what arrives, not this limit. An
+   * advanced message's values take up to CORD_V8_ARENA_BOUND(max_frame),
+   * so that binding keeps Cord's default. */
   cfg.max_frame = o->max_frame                               ? o->max_frame
                   : o->serialization == CORD_SERIALIZATION_JSON ? CORD__DEF_MAX_LINE
                                                               : CORD__DEF_MAX_FRAME;
   cfg.max_fds = !fd_passing || (o->flags & CORD_OPT_NO_FDS) ? 0 : o->max_fds ? o->max_fds : CORD__DEF_MAX_FDS;
-  if (cfg.binding == CORD__BIND_NODE_JSON && fd_passing)
-    cfg.max_fds = CORD__DEF_MAX_FDS; /* Node passes handles; they are refused one by one (NODE-8) */
+  if (cfg.binding != CORD__BIND_CORD && fd_passing) {
+    /* Node passes one handle per message; with CORD_OPT_NO_FDS each is
+     * still read, and refused (NODE-8). */
+    cfg.max_fds = CORD__DEF_MAX_FDS;
+    cfg.refuse_handles = (o->flags & CORD_OPT_NO_FDS) != 0;
+  }
   cfg.high_water = o->high_water ? o->high_water : CORD__DEF_HIGH_WATER;
   cfg.queue_limit = o->queue_limit ? o->queue_limit : CORD__DEF_QUEUE_LIMIT;
   cfg.pid = (uint32_t)getpid();
@@ -174,6 +182,29 @@ static void write_some(priv_t *p) {
   }
 }
 
+/* What a descriptor is, as Node.js's handles see it (libuv's
+ * uv_guess_handle(): TCP and Unix stream sockets, UDP sockets). */
+static cord__fd_kind_t fd_kind(int fd) {
+  int type = 0, domain = 0, listening = 0;
+  socklen_t len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+    return CORD__FD_OTHER;
+  len = sizeof(int);
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+    return CORD__FD_OTHER;
+  if (type == SOCK_STREAM && (domain == AF_INET || domain == AF_INET6 || domain == AF_UNIX)) {
+    len = sizeof(int);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0)
+      return CORD__FD_OTHER;
+    return listening ? CORD__FD_LISTENING : CORD__FD_STREAM;
+  }
+  if (type == SOCK_DGRAM && domain == AF_INET)
+    return CORD__FD_UDP4;
+  if (type == SOCK_DGRAM && domain == AF_INET6)
+    return CORD__FD_UDP6;
+  return CORD__FD_OTHER;
+}
+
 /* Reads once into the core, with the descriptors that come along
  * (spec FD-4). Returns the number of bytes, 0 at end of file (a reset
  * counts as one, END-6), -EAGAIN, or another negative code. */
@@ -183,6 +214,7 @@ static int read_some(priv_t *p) {
     char buf[CMSG_SPACE(sizeof(int) * CORD_FDS_MAX)];
   } cm;
   int fds[CORD_FDS_MAX];
+  uint8_t kinds[CORD_FDS_MAX] = {0};
   unsigned nfds = 0;
   uint8_t *w;
   size_t room;
@@ -212,7 +244,10 @@ static int read_some(priv_t *p) {
     for (size_t i = 0; i < k && nfds < CORD_FDS_MAX; i++)
       memcpy(&fds[nfds++], data + i * sizeof(int), sizeof(int));
   }
-  cord__core_rx_commit(&p->core, (size_t)n, fds, nfds);
+  /* Node.js's handles are judged by what their descriptors are. */
+  for (unsigned i = 0; i < nfds && p->core.cfg.binding != CORD__BIND_CORD; i++)
+    kinds[i] = (uint8_t)fd_kind(fds[i]);
+  cord__core_rx_commit(&p->core, (size_t)n, fds, kinds, nfds);
   if (mh.msg_flags & MSG_CTRUNC)
     cord__core_rx_lost_fds(&p->core); /* spec FD-7: the kernel dropped descriptors */
   return n == 0 ? 0 : (int)n;
@@ -342,6 +377,10 @@ static int step(cord_proc_t *c, priv_t *p, cord_event_t *ev) {
         close_channel(p); /* spec END-5 */
         continue;
       }
+      /* The write took the queue below the mark: its DRAIN is this step's,
+       * since nothing may come that would wake the caller for another. */
+      if (p->core.drain_due)
+        continue;
     }
     if (p->fd < 0 && !p->disconnect_told)
       return disconnect_event(p, ev);
@@ -502,10 +541,11 @@ int cord_flush(cord_proc_t *c, int timeout_ms) {
     int left = -1;
     if (p->fd >= 0)
       write_some(p); /* before the handshake, only the Hello goes [HELLO-5] */
-    /* The child's Hello, if read already, opens the way for the rest; its
-     * READY waits for cord_step() like every event. */
-    cord__core_handshake_only(&p->core);
-    if (p->core.hs && cord__txq_len(&p->core.tx) == 0)
+    /* The child's Hello (or, from Node.js, its answer to our handle), if
+     * read already, opens the way for the rest; its event waits for
+     * cord_step() like every other. */
+    cord__core_flush_input(&p->core);
+    if (p->core.hs && cord__txq_len(&p->core.tx) == 0 && p->core.answers_n == 0)
       return 0;
     if (p->fd < 0 || p->core.out == CORD__OUT_ENDED)
       return CORD_ECLOSED;
@@ -559,6 +599,14 @@ static int sent(priv_t *p, int r) {
 
 static priv_t *get(cord_proc_t *c) { return c ? c->priv : NULL; }
 
+/* A message for a Node.js binding, with its descriptor's kind found out. */
+static int node_send(priv_t *p, const cord_msg_t *m, const cord_value_t *v) {
+  cord__fd_kind_t kind = CORD__FD_OTHER;
+  if (m->nfds == 1 && m->fds && p->fd_passing)
+    kind = fd_kind(m->fds[0]);
+  return cord__node_send(&p->core, m, v, kind);
+}
+
 int cord_send(cord_proc_t *c, const cord_msg_t *m) {
   priv_t *p = get(c);
   int r;
@@ -566,11 +614,25 @@ int cord_send(cord_proc_t *c, const cord_msg_t *m) {
     return -EINVAL;
   if (!cord__core_connected(&p->core))
     return sent(p, CORD_ECLOSED);
-  if (p->core.cfg.binding == CORD__BIND_NODE_JSON)
-    return sent(p, cord__node_send(&p->core, m));
+  if (p->core.cfg.binding != CORD__BIND_CORD)
+    return sent(p, node_send(p, m, NULL));
   if ((r = cord__core_check_msg(&p->core, m)) < 0 || (r = cord__core_send(&p->core, 0, 0, 0, m)) < 0)
     return sent(p, r);
   return sent(p, cord__core_after_queue(&p->core));
+}
+
+int cord_send_value(cord_proc_t *c, const cord_value_t *v, const int *fds, unsigned nfds) {
+  priv_t *p = get(c);
+  cord_msg_t m = {0};
+  if (!p || !v)
+    return -EINVAL;
+  if (!cord__core_connected(&p->core))
+    return sent(p, CORD_ECLOSED);
+  m.fds = fds;
+  m.nfds = nfds;
+  if (p->core.cfg.binding == CORD__BIND_CORD)
+    return sent(p, cord__core_refuse(&p->core, CORD_ENODE, "values travel on Node.js's advanced channel only"));
+  return sent(p, node_send(p, &m, v));
 }
 
 const char *cord_proc_detail(const cord_proc_t *c) { return c && c->priv ? c->priv->core.refusal : ""; }

@@ -231,14 +231,14 @@ static bool is_channel_var(const char *kv) {
 /* The environment: the base one without stale channel variables, then the
  * channel's own (spec CHAN-3, NODE-1). Returns the number of strings the
  * vector owns at its end (allocated here), or a negative code. */
-static int build_env(strv_t *env, const char *const *base, int ipc_fd, bool node) {
+static int build_env(strv_t *env, const char *const *base, int ipc_fd, const char *node_mode) {
   int owned = 0;
   for (const char *const *e = base ? base : (const char *const *)environ; e && *e; e++)
     if (!is_channel_var(*e) && strv_push(env, (char *)*e) < 0)
       return -ENOMEM;
-  if (node) {
+  if (node_mode) {
     if (strv_pushf(env, "NODE_CHANNEL_FD=%d", ipc_fd) < 0 ||
-        strv_pushf(env, "NODE_CHANNEL_SERIALIZATION_MODE=json") < 0)
+        strv_pushf(env, "NODE_CHANNEL_SERIALIZATION_MODE=%s", node_mode) < 0)
       return -ENOMEM;
     owned = 2;
   } else {
@@ -282,9 +282,9 @@ static int check_options(const cord_options_t *o, cord_stdio_t *st, int *nst, in
     cord__spawn_errorf("unknown option flags 0x%x", o->flags & ~known);
     return -EINVAL;
   }
-  if (o->serialization != CORD_SERIALIZATION_CORD && o->serialization != CORD_SERIALIZATION_JSON) {
-    cord__spawn_errorf("serialization %d is neither CORD nor JSON (Node's 'advanced' is not supported)",
-                       (int)o->serialization);
+  if (o->serialization != CORD_SERIALIZATION_CORD && o->serialization != CORD_SERIALIZATION_JSON &&
+      o->serialization != CORD_SERIALIZATION_ADVANCED) {
+    cord__spawn_errorf("serialization %d is none of CORD, JSON and ADVANCED", (int)o->serialization);
     return -EINVAL;
   }
   if (o->stdio) {
@@ -446,7 +446,10 @@ int cord__spawn_process(cord__spawned_t *p, const char *module, const char *cons
   for (const char *const *a = args; a && *a; a++)
     if ((err = strv_push(&argv, (char *)*a)) < 0)
       goto nomem;
-  env_owned = build_env(&env, o->env, ipc, o->serialization == CORD_SERIALIZATION_JSON);
+  env_owned = build_env(&env, o->env, ipc,
+                        o->serialization == CORD_SERIALIZATION_JSON       ? "json"
+                        : o->serialization == CORD_SERIALIZATION_ADVANCED ? "advanced"
+                                                                          : NULL);
   if ((err = env_owned) < 0) {
     env_owned = 0;
     goto nomem;

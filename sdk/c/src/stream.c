@@ -213,7 +213,7 @@ int cord__rxq_space(cord__rxq_t *q, size_t want, uint8_t **w, size_t *n) {
 
 void cord__rxq_commit(cord__rxq_t *q, size_t n) { q->tail += n; }
 
-int cord__rxq_push_fd(cord__rxq_t *q, int fd, unsigned limit) {
+int cord__rxq_push_fd(cord__rxq_t *q, int fd, uint8_t kind, unsigned limit) {
   if (q->ftail - q->fhead >= limit) {
     close(fd);
     return -1;
@@ -235,6 +235,7 @@ int cord__rxq_push_fd(cord__rxq_t *q, int fd, unsigned limit) {
     }
   }
   q->fds[q->ftail].fd = fd;
+  q->fds[q->ftail].kind = kind;
   q->fds[q->ftail].pos = q->pos + (q->tail - q->head);
   q->ftail++;
   return 0;

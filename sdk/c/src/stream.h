@@ -85,6 +85,7 @@ void cord__txq_free(cord__txq_t *q);
  * the read that brought it (spec FD-5). */
 typedef struct {
   int fd;
+  uint8_t kind; /* cord__fd_kind_t, for Node.js's handles */
   uint64_t pos;
 } cord__rxfd_t;
 
@@ -111,7 +112,7 @@ void cord__rxq_commit(cord__rxq_t *q, size_t n);
 /* Queues a descriptor that came with the bytes just committed. Returns 0,
  * or -1 when the queue already holds `limit`: the descriptor is then
  * closed and the caller fails the channel. */
-int cord__rxq_push_fd(cord__rxq_t *q, int fd, unsigned limit);
+int cord__rxq_push_fd(cord__rxq_t *q, int fd, uint8_t kind, unsigned limit);
 /* Takes the n oldest descriptors into out (spec FD-6). */
 void cord__rxq_take_fds(cord__rxq_t *q, int *out, unsigned n);
 /* Closes every queued descriptor (spec FD-9). */

@@ -429,6 +429,42 @@ static int rd_value_tag(dec_t *d, uint8_t *tag, size_t *at) {
  * decimal from 1e-7 up to 1e21 and with an exponent outside. A key 1.5
  * names the property "1.5". Returns the length written into out[32].
  */
+/*
+ * ECMA-262 asks for the fewest digits that read back as x, which need not
+ * be x correctly rounded to that many: -7.291122019556398e-304 reads back
+ * as x, its correct rounding ...397e-304 does not. So the neighbours of
+ * the rounding are tried as well, the one on x's side first. Changes the
+ * last digit of e ("d.ddde-n", as %e writes it) by `by` (+1 or -1), with
+ * carry or borrow; keeps the change and returns 1 if the result reads
+ * back as x, else leaves e as it was and returns 0.
+ */
+static int nudge_last_digit(char *e, int by, double x) {
+  char t[40];
+  char *m = strchr(e, 'e'), *d;
+  if (!m)
+    return 0;
+  snprintf(t, sizeof t, "%s", e);
+  d = t + (m - e) - 1;
+  for (;; d--) {
+    if (*d == '.')
+      continue;
+    if (by > 0 && *d == '9') {
+      *d = '0';
+    } else if (by < 0 && *d == '0') {
+      *d = '9';
+    } else {
+      *d = (char)(*d + by);
+      break;
+    }
+    if (d == t)
+      return 0; /* 9.99 up, or 1.00 down: another exponent, never the shortest */
+  }
+  if (t[0] == '0' || strtod(t, NULL) != x)
+    return 0;
+  memcpy(e, t, strlen(t) + 1);
+  return 1;
+}
+
 static int js_number(double x, char *out) {
   char e[40], digits[20];
   int p, k = 0, n, i, o = 0;
@@ -442,7 +478,8 @@ static int js_number(double x, char *out) {
     return o + sprintf(out + o, "Infinity");
   for (p = 1; p <= 17; p++) { /* the fewest significant digits that round-trip */
     snprintf(e, sizeof e, "%.*e", p - 1, x);
-    if (strtod(e, NULL) == x)
+    if (strtod(e, NULL) == x || nudge_last_digit(e, strtod(e, NULL) < x ? 1 : -1, x) ||
+        nudge_last_digit(e, strtod(e, NULL) < x ? -1 : 1, x))
       break;
   }
   for (i = 0; e[i] && e[i] != 'e'; i++)

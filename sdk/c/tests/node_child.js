@@ -4,8 +4,8 @@ const net = require('net');
 
 process.on('message', (m) => {
   if (m && m.cmd === 'handle') {
-    // Sends a server handle: the parent must answer NODE_HANDLE_NACK, or
-    // Node holds back every later message, including the next one.
+    // Sends a server handle: the parent must answer it, or Node holds
+    // back every later message, including the next one.
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
       process.send({ with: 'handle' }, srv);

@@ -1,4 +1,6 @@
 /* test_backpressure.c: sends never block, report the high-water mark as Node's send() does, drain, and stop at a hard bound. */
+#include <sys/socket.h>
+
 #include "helpers.h"
 
 static char kib[1024];
@@ -79,5 +81,29 @@ Test(backpressure, both_directions_at_full_speed_do_not_deadlock, .timeout = 120
     }
   }
   cr_expect_eq(run_to_close_after_disconnect(&c), 0);
+  cord_proc_close(&c);
+}
+
+Test(backpressure, drain_comes_from_the_step_that_empties_the_queue, .timeout = 60) {
+  cord_proc_t c;
+  cord_event_t ev;
+  cord_options_t o = {0};
+  cord_msg_t m = one_kib();
+  int sv[2], r, drained = 0;
+  /* A peer that sends nothing: no arrival wakes the parent, so the DRAIN
+   * must come from the step whose write took the queue below the mark,
+   * not from a later one after a poll that has nothing to wait for. */
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  o.serialization = CORD_SERIALIZATION_JSON;
+  o.high_water = 4096;
+  cr_assert_eq(cord_attach(&c, sv[0], &o), 0);
+  while ((r = cord_send(&c, &m)) == 0)
+    ;
+  cr_assert_eq(r, 1);
+  while ((r = cord_step(&c, &ev)) == 1)
+    drained += ev.type == CORD_EV_DRAIN;
+  cr_assert_eq(r, -EAGAIN);
+  cr_expect_eq(drained, 1, "the queue went out in that step; its DRAIN came with it");
+  close(sv[1]);
   cord_proc_close(&c);
 }

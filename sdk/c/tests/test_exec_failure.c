@@ -57,7 +57,7 @@ Test(exec_failure, bad_options_are_einval, .timeout = 30) {
   o.flags = 0;
   o.serialization = (cord_serialization_t)7;
   cr_expect_eq(cord_spawn(&c, FAKE_CHILD, NULL, &o), -EINVAL);
-  cr_expect(strstr(cord_spawn_error(), "advanced") != NULL, "%s", cord_spawn_error());
+  cr_expect(strstr(cord_spawn_error(), "ADVANCED") != NULL, "%s", cord_spawn_error());
   o.serialization = CORD_SERIALIZATION_CORD;
   o.max_frame = 100;
   cr_expect_eq(cord_spawn(&c, FAKE_CHILD, NULL, &o), -EINVAL);

@@ -1,4 +1,4 @@
-/* test_node_json.c: the json binding against a real Node.js child: echo, refusals of what Node cannot take, NODE_HANDLE, exit. */
+/* test_node_json.c: the json binding against a real Node.js child: echo, refusals of what Node cannot take, a handle, exit. */
 #include <stdlib.h>
 
 #include "helpers.h"
@@ -49,8 +49,13 @@ Test(node_json, echo_and_refusals, .timeout = 60) {
   cord_msg_t withfd = {.payload = CORD_PAYLOAD_JSON, .data = "1", .len = 1, .fds = &fd, .nfds = 1};
   cr_expect_eq(cord_send(&c, &withfd), CORD_ENODE);
 
-  /* A handle from Node is refused with NACK; later messages then flow. */
+  /* A handle from Node is answered, and arrives with its message; later
+   * messages then flow (test_node_handles.c has the rest). */
   cr_assert_eq(cord_send_json(&c, "{\"cmd\":\"handle\"}"), 0);
+  wait_for(&c, &ev, CORD_EV_MESSAGE);
+  cr_expect_eq(ev.nfds, 1);
+  for (unsigned i = 0; i < ev.nfds; i++)
+    close(ev.fds[i]);
   expect_json(&c, "{\"after\":\"handle\"}");
 
   /* A large message crosses whole. */

@@ -261,3 +261,30 @@ Test(v8_values, arena_limit_and_reuse) {
   cord_arena_free(&a);
   cr_expect_eq(a.bytes, 0);
 }
+
+/* A number key names its property as JavaScript prints the number: the
+ * fewest digits that read back as it, which need not be its correct
+ * rounding to that many (a case fuzz_v8 found). The names are Node.js
+ * 20's String(x). */
+Test(v8_values, number_keys_are_named_as_javascript_prints_them) {
+  static const struct {
+    double x;
+    const char *name;
+  } keys[] = {{1.5, "1.5"},         {-7.291122019556398e-304, "-7.291122019556398e-304"},
+              {1e21, "1e+21"},      {1e-7, "1e-7"},
+              {123e-20, "1.23e-18"}, {5e-324, "5e-324"},
+              {0.1 + 0.2, "0.30000000000000004"}, {9007199254740994.0, "9007199254740994"},
+              {1.0 / 3, "0.3333333333333333"}};
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    uint8_t in[32] = {0xff, 0x0f, 'o', 'N'};
+    const cord_value_t *v;
+    cord_arena_t a;
+    cord_arena_init(&a, 0);
+    memcpy(in + 4, &keys[i].x, 8);
+    memcpy(in + 12, "I\x02{\x01", 4);
+    cr_assert_eq(cord_v8_decode(&a, in, 16, 0, &v, NULL), 0);
+    cr_assert_eq(v->u.object.count, 1);
+    cr_expect_str_eq(v->u.object.members[0].key, keys[i].name);
+    cord_arena_free(&a);
+  }
+}
