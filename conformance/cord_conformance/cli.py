@@ -5,10 +5,11 @@ import json
 import os
 import sys
 
-from . import report, runner
+from . import casefile, report, runner
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.normpath(os.path.join(HERE, "..", "cases"))
+MAX_CASE_BYTES = 16 << 20  # the largest case of the suite is under 1 MiB
 
 
 def load_cases(root):
@@ -18,8 +19,18 @@ def load_cases(root):
         for name in sorted(files):
             if name.endswith(".json") and not name.startswith("manifest"):
                 path = os.path.join(dirpath, name)
-                with open(path) as f:
-                    c = json.load(f)
+                try:
+                    with open(path, "rb") as f:
+                        c = casefile.parse(f.read(MAX_CASE_BYTES + 1).decode("utf-8"), os.path.relpath(path, root))
+                    if os.path.getsize(path) > MAX_CASE_BYTES:
+                        raise casefile.CaseFileError("%s: larger than %d bytes" % (os.path.relpath(path, root), MAX_CASE_BYTES))
+                except UnicodeDecodeError as e:
+                    sys.exit("conformance/run: %s: not UTF-8: %s" % (os.path.relpath(path, root), e))
+                except (casefile.CaseFileError, OSError) as e:
+                    sys.exit("conformance/run: a case file is not a case: %s" % e)
+                if c["case"] + ".json" != os.path.relpath(path, root):
+                    sys.exit("conformance/run: %s holds the case %r: a case file is named for its case"
+                             % (os.path.relpath(path, root), c["case"]))
                 c["_path"] = os.path.relpath(path, root)
                 cases.append(c)
     cases.sort(key=lambda c: c["case"])

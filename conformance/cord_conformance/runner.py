@@ -69,6 +69,31 @@ def _preexec(fd, target):
     return run
 
 
+def send_bytes(s, captures):
+    """The bytes a `send` step (not repeated) writes, and their text for the log; CaseError if there are none."""
+    if "json" in s:
+        # The recorded bytes when there are any: JSON has many spellings.
+        if "hex" in s:
+            data = wire.unhex(s["hex"])
+        else:
+            try:
+                data = (json.dumps(s["json"], separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+            except UnicodeEncodeError:
+                # A lone surrogate has no UTF-8: escaped, as Node.js's JSON.stringify writes it.
+                data = (json.dumps(s["json"], separators=(",", ":")) + "\n").encode()
+        return data, data[:-1].decode("utf-8", "replace")
+    if "hex" in s and "$" not in s.get("text", ""):
+        data = wire.unhex(s["hex"])
+        f = wire.decode(data[4:]) if len(data) >= 4 else None
+        return data, s.get("text") or (wire.text(f) if f is not None else "(raw bytes)")
+    t = wire.substitute(s["text"], captures)
+    try:
+        return wire.prefix(wire.from_text(t).SerializeToString()), t
+    except Exception as e:  # text_format.ParseError: a captured value that does not fit the field
+        raise CaseError("the case's frame is not one, with the values captured: %s" % str(e)[:200],
+                        "a frame to send", t[:200])
+
+
 def describe_step(st):
     """A step for a person."""
     if "expect" in st:
@@ -388,19 +413,7 @@ class Run:
                 finally:
                     self.quiet = False
             return
-        if "json" in s:
-            # The recorded bytes when there are any: JSON has many spellings.
-            data = wire.unhex(s["hex"]) if "hex" in s else \
-                (json.dumps(s["json"], separators=(",", ":"), ensure_ascii=False) + "\n").encode()
-            decoded = data[:-1].decode("utf-8", "replace")
-        elif "hex" in s and "$" not in s.get("text", ""):
-            data = wire.unhex(s["hex"])
-            f = wire.decode(data[4:]) if len(data) >= 4 else None
-            decoded = s.get("text") or (wire.text(f) if f is not None else "(raw bytes)")
-        else:
-            t = wire.substitute(s["text"], self.captures)
-            data = wire.prefix(wire.from_text(t).SerializeToString())
-            decoded = t
+        data, decoded = send_bytes(s, self.captures)
         self._send(data, decoded, s)
 
     def _send(self, data, decoded, s):

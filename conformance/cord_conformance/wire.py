@@ -252,6 +252,8 @@ def preview(data):
 def _operator(op, v, actual, context):
     """One of the operators of conformance/README.md, Patterns; True if actual satisfies it."""
     a = 0 if actual is None and op in (">=", "<=") else actual
+    if op in (">=", "<=") and not (isinstance(a, (int, float)) and not isinstance(a, bool)):
+        return False  # a message or a string is in no range of numbers
     if op == ">=":
         return a >= v
     if op == "<=":
