@@ -189,7 +189,13 @@ int cord__core_send(core_t *k, uint64_t id, uint64_t reply_to, uint32_t status, 
   } else {
     kind = CORD_PAYLOAD_NONE;
   }
-  body = cord__v1__message__get_packed_size(&msg) + payload;
+  /* The scalar fields are packed once, into a buffer that holds the most
+   * they can take (two uint64 and two uint32 with their tags: 34 bytes),
+   * rather than sized by one walk of the descriptors and packed by another. */
+  uint8_t head[40];
+  size_t head_len = cord__v1__message__pack(&msg, head);
+  assert(head_len <= sizeof head);
+  body = head_len + payload;
   frame = len_field_size(body);
   if (frame > peer_limit(k))
     return CORD_ETOOBIG;
@@ -210,7 +216,8 @@ int cord__core_send(core_t *k, uint64_t id, uint64_t reply_to, uint32_t status, 
   uint8_t *start = w;
   cord_wire_put_prefix(w, (uint32_t)frame);
   w = put_len_field(w + CORD_WIRE_PREFIX, CORD__V1__FRAME__BODY_MESSAGE, body);
-  w += cord__v1__message__pack(&msg, w);
+  memcpy(w, head, head_len);
+  w += head_len;
   if (kind == CORD_PAYLOAD_TYPED) {
     w = put_len_field(w, CORD__V1__MESSAGE__PAYLOAD_TYPED, typed);
     w = put_len_field(w, 1, type_len);
