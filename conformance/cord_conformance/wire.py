@@ -609,8 +609,9 @@ class Channel:
                     if f is None:
                         fds, _ = self._take(raw, len([1 for _, pos in self.fdq if pos <= self.pos_used + len(raw)]))
                         return Event("garbage", raw, fds=fds,
-                                     detail="not a cord.v1.Frame (FRAME-1, FRAME-6, FRAME-15; or a string "
-                                            "that is not UTF-8, FRAME-13)")
+                                     detail="not a cord.v1.Frame (%s; FRAME-1, FRAME-6, FRAME-7, FRAME-14, "
+                                            "FRAME-15; or a string that is not UTF-8, FRAME-13)"
+                                            % (breaks_reading(raw[4:]) or "protobuf refuses it"))
                     nf = f.message.fds if f.WhichOneof("body") == "message" else 0
                     fds, bad = self._take(raw, nf)
                     bad = violations(raw, f, len(fds), self.sender) or bad
