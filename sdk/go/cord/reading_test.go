@@ -127,3 +127,36 @@ func TestReadingAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations per walk", n)
 	}
 }
+
+// benchBody is a typical request body, for the benchmarks.
+func benchBody(b *testing.B) []byte {
+	body, err := proto.Marshal(&cordpb.Frame{Body: &cordpb.Frame_Message{Message: &cordpb.Message{
+		Id: 42, Payload: &cordpb.Message_Typed{Typed: &cordpb.Typed{Type: "example.v1.Job", Value: make([]byte, 64)}}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	return body
+}
+
+// BenchmarkCheckReading measures the walk alone, and BenchmarkDecode the
+// walk and the runtime's decoding together, as a frame is read:
+// `go test -bench . -benchmem` prints time and allocations of each.
+func BenchmarkCheckReading(b *testing.B) {
+	body := benchBody(b)
+	for i := 0; i < b.N; i++ {
+		if bad := checkReading(body); bad != "" {
+			b.Fatal(bad)
+		}
+	}
+}
+
+func BenchmarkDecode(b *testing.B) {
+	body := benchBody(b)
+	for i := 0; i < b.N; i++ {
+		var f cordpb.Frame
+		if err := unmarshal(body, &f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -75,7 +75,12 @@ def _walk(b, i, end, desc):
     seen = None                     # oneof name -> its member's name, once one came
     try:
         while i < end:
-            tag, i = _varint(b, i, end)
+            # Tags and values of one byte are the common case: read inline.
+            tag = b[i]
+            if tag < 0x80:
+                i += 1
+            else:
+                tag, i = _varint(b, i, end)
             num = tag >> 3
             wt = tag & 7
             if tag > 0xFFFFFFFF:
@@ -88,7 +93,11 @@ def _walk(b, i, end, desc):
             if fd is not None and _WIRE_TYPE[fd.type] != wt:
                 return ".%s has wire type %d" % (fd.name, wt)
             if wt == 0:
-                v, i = _varint(b, i, end)
+                if i < end and b[i] < 0x80:
+                    v = b[i]
+                    i += 1
+                else:
+                    v, i = _varint(b, i, end)
                 if fd is not None:
                     if fd.type == _F.TYPE_UINT32 and v > 0xFFFFFFFF:
                         return ".%s holds %d, past uint32" % (fd.name, v)
