@@ -59,7 +59,7 @@ func walkMessage(b []byte, md protoreflect.MessageDescriptor) string {
 			return fmt.Sprintf(": field %d has wire type %d", num, typ)
 		}
 		fd := fields.ByNumber(num)
-		if fd != nil && typ != wireTypeOf(fd) {
+		if fd != nil && typ != wireTypeOf(fd) && !(typ == protowire.BytesType && packable(fd)) {
 			return fmt.Sprintf(".%s has wire type %d", fd.Name(), typ)
 		}
 		switch typ {
@@ -79,10 +79,14 @@ func walkMessage(b []byte, md protoreflect.MessageDescriptor) string {
 			if n < 0 {
 				return ": " + varintFault(n, "a field")
 			}
-			if fd != nil && fd.Kind() == protoreflect.MessageKind {
-				// The length is a varint: skip it to reach the message's bytes.
+			if fd != nil && (fd.Kind() == protoreflect.MessageKind || packable(fd)) {
+				// The length is a varint: skip it to reach the field's bytes.
 				_, ln := protowire.ConsumeVarint(b[i:])
-				if bad := walkMessage(b[i+ln:i+n], fd.Message()); bad != "" {
+				if packable(fd) {
+					if bad := walkPacked(b[i+ln:i+n], fd); bad != "" {
+						return bad
+					}
+				} else if bad := walkMessage(b[i+ln:i+n], fd.Message()); bad != "" {
 					return "." + string(fd.Name()) + bad
 				}
 			}
@@ -115,6 +119,43 @@ func checkRange(fd protoreflect.FieldDescriptor, v uint64) string {
 	case protoreflect.Int32Kind, protoreflect.EnumKind:
 		if v > 0x7FFFFFFF && v < 0xFFFFFFFF80000000 {
 			return fmt.Sprintf(".%s holds %d, past int32", fd.Name(), v)
+		}
+	}
+	return ""
+}
+
+// packable reports whether fd is a repeated field whose values may come
+// packed, all in one length-delimited field: protobuf has a receiver take
+// both that and one field per value, whichever the sender chose.
+func packable(fd protoreflect.FieldDescriptor) bool {
+	return fd.IsList() && wireTypeOf(fd) != protowire.BytesType && wireTypeOf(fd) != protowire.StartGroupType
+}
+
+// walkPacked checks the values of a packed repeated field: whole fixed
+// values, and varints that are each within bounds and the field's range.
+// A failure comes back as walkMessage's do, the field's name first.
+func walkPacked(b []byte, fd protoreflect.FieldDescriptor) string {
+	size := 0
+	switch wireTypeOf(fd) {
+	case protowire.Fixed32Type:
+		size = 4
+	case protowire.Fixed64Type:
+		size = 8
+	}
+	if size != 0 {
+		if len(b)%size != 0 {
+			return fmt.Sprintf(".%s: %d bytes of packed %d-byte values", fd.Name(), len(b), size)
+		}
+		return ""
+	}
+	for i := 0; i < len(b); {
+		v, n := protowire.ConsumeVarint(b[i:])
+		if n < 0 {
+			return "." + string(fd.Name()) + ": " + varintFault(n, "a varint")
+		}
+		i += n
+		if bad := checkRange(fd, v); bad != "" {
+			return bad
 		}
 	}
 	return ""

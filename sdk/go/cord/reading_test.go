@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"cord.dev/go/internal/cordpb"
 )
@@ -114,6 +115,29 @@ func TestReadingDeliversUnknownFields(t *testing.T) {
 	p.write(append(binary.BigEndian.AppendUint32(nil, uint32(len(body))), body...))
 	if got := recvMsg(t, ch); string(got.Bytes()) != "kept" {
 		t.Fatalf("got %q", got.Bytes())
+	}
+}
+
+// A repeated field's values come packed or one field each, as the sender
+// chose (protobuf's rule); packed ones are checked value by value. The
+// schema has no repeated field yet, so the walk is shown one of
+// descriptor.proto's: SourceCodeInfo.Location.path, a packed int32.
+func TestReadingPackedRepeated(t *testing.T) {
+	md := (*descriptorpb.SourceCodeInfo_Location)(nil).ProtoReflect().Descriptor()
+	for _, hex := range []string{"0a 02 01 02", "08 01 08 02", "0a 0b 01 ff ff ff ff ff ff ff ff ff 01"} {
+		if bad := walkMessage(parseHex(t, hex), md); bad != "" {
+			t.Errorf("%s refused: %s", hex, bad)
+		}
+	}
+	for hex, want := range map[string]string{
+		"0a 05 80 80 80 80 08":                   ".path holds 2147483648, past int32",
+		"0a 0b 01 ff ff ff ff ff ff ff ff ff 02": ".path: a varint",
+		"0a 02 01 80":                            ".path: a varint",
+		"0d 01 02 03 04":                         ".path has wire type 5",
+	} {
+		if bad := walkMessage(parseHex(t, hex), md); !strings.HasPrefix(bad, want) {
+			t.Errorf("%s: %q, want %q", hex, bad, want)
+		}
 	}
 }
 
