@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromBinary } from '@bufbuild/protobuf';
+import { SourceCodeInfo_LocationSchema } from '@bufbuild/protobuf/wkt';
 import { checkReading } from '../dist/esm/src/reading.js';
 import { FrameSchema } from '../dist/esm/src/gen/cord_pb.js';
 import { start, TESTEE } from './harness.mjs';
@@ -64,6 +65,23 @@ test('bodies with unknown fields of every wire type are accepted and decode', ()
   for (const [name, hex] of accepted) {
     assert.equal(checkReading(bytes(hex)), null, name);
     fromBinary(FrameSchema, bytes(hex));
+  }
+});
+
+test('a repeated field comes packed or one field per value, and packed values are checked', () => {
+  // The schema has no repeated field yet, so the walk is shown one of
+  // descriptor.proto's: SourceCodeInfo.Location.path, a packed int32.
+  for (const hex of ['0a 02 01 02', '08 01 08 02', '0a 0b 01 ff ff ff ff ff ff ff ff ff 01']) {
+    assert.equal(checkReading(bytes(hex), SourceCodeInfo_LocationSchema, 'location'), null, hex);
+  }
+  for (const [hex, detail] of [
+    ['0a 05 80 80 80 80 08', 'location.path holds 2147483648, past int32'],
+    ['0a 0b 01 ff ff ff ff ff ff ff ff ff 02', 'location.path: a varint'],
+    ['0a 02 01 80', 'location.path: a varint'],
+    ['0d 01 02 03 04', 'location.path has wire type 5'],
+  ]) {
+    const got = checkReading(bytes(hex), SourceCodeInfo_LocationSchema, 'location');
+    assert.ok(got?.startsWith(detail), `${hex}: ${got}`);
   }
 });
 

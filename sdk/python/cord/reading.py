@@ -56,6 +56,44 @@ def _varint(b, i, end):
         shift += 7
 
 
+def _range(fd, v):
+    """Refuses a varint V that FD's type cannot hold (FRAME-14): a uint32
+    past 32 bits, an int32 or enum outside int32 (whose negative values
+    come as 10-byte varints, sign-extended); None when it fits."""
+    if fd.type == _F.TYPE_UINT32 and v > 0xFFFFFFFF:
+        return ".%s holds %d, past uint32" % (fd.name, v)
+    if fd.type in (_F.TYPE_INT32, _F.TYPE_ENUM) and 0x7FFFFFFF < v < 0xFFFFFFFF80000000:
+        return ".%s holds %d, past int32" % (fd.name, v)
+    return None
+
+
+def _packable(fd):
+    """True for a repeated field whose values may come packed, all in one
+    length-delimited field: protobuf has a receiver take both that and
+    one field per value, whichever the sender chose."""
+    return fd.label == _F.LABEL_REPEATED and _WIRE_TYPE[fd.type] in (0, 1, 5)
+
+
+def _packed(b, i, end, fd):
+    """Check the values of a packed repeated field in B[I:END]: whole fixed
+    values, and varints each within bounds and FD's range."""
+    wt = _WIRE_TYPE[fd.type]
+    if wt != 0:
+        size = 8 if wt == 1 else 4
+        if (end - i) % size:
+            return ".%s: %d bytes of packed %d-byte values" % (fd.name, end - i, size)
+        return None
+    try:
+        while i < end:
+            v, i = _varint(b, i, end)
+            bad = _range(fd, v)
+            if bad is not None:
+                return bad
+    except ValueError as e:
+        return ".%s: %s" % (fd.name, e)
+    return None
+
+
 def _one_member(fd):
     """The oneof FD is a member of, when it is a real one: proto3's
     `optional` makes a oneof of one field, named for it, that FRAME-14 does
@@ -90,7 +128,7 @@ def _walk(b, i, end, desc):
             if wt in (3, 4, 6, 7):
                 return ": field %d has wire type %d" % (num, wt)
             fd = fields.get(num)
-            if fd is not None and _WIRE_TYPE[fd.type] != wt:
+            if fd is not None and _WIRE_TYPE[fd.type] != wt and not (wt == 2 and _packable(fd)):
                 return ".%s has wire type %d" % (fd.name, wt)
             if wt == 0:
                 if i < end and b[i] < 0x80:
@@ -99,10 +137,9 @@ def _walk(b, i, end, desc):
                 else:
                     v, i = _varint(b, i, end)
                 if fd is not None:
-                    if fd.type == _F.TYPE_UINT32 and v > 0xFFFFFFFF:
-                        return ".%s holds %d, past uint32" % (fd.name, v)
-                    if fd.type in (_F.TYPE_INT32, _F.TYPE_ENUM) and 0x7FFFFFFF < v < 0xFFFFFFFF80000000:
-                        return ".%s holds %d, past int32" % (fd.name, v)
+                    bad = _range(fd, v)
+                    if bad is not None:
+                        return bad
             elif wt == 2:
                 size, i = _varint(b, i, end)
                 if size > end - i:
@@ -111,6 +148,10 @@ def _walk(b, i, end, desc):
                     bad = _walk(b, i, i + size, fd.message_type)
                     if bad is not None:
                         return "." + fd.name + bad
+                elif fd is not None and _packable(fd):
+                    bad = _packed(b, i, i + size, fd)
+                    if bad is not None:
+                        return bad
                 i += size
             else:
                 i += 8 if wt == 1 else 4

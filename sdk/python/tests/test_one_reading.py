@@ -94,6 +94,22 @@ class OneReading(unittest.TestCase):
                 self.assertIsNone(reading.check(body))
                 pb.Frame.FromString(body)
 
+    def test_packed_repeated(self):
+        # A repeated field's values come packed or one field each, as the
+        # sender chose (protobuf's rule); packed ones are checked value by
+        # value. The schema has no repeated field yet, so the walk is shown
+        # one of descriptor.proto's: SourceCodeInfo.Location.path, int32.
+        from google.protobuf import descriptor_pb2
+        desc = descriptor_pb2.SourceCodeInfo.Location.DESCRIPTOR
+        walk = lambda hexs: reading._walk(bytes.fromhex(hexs), 0, len(bytes.fromhex(hexs)), desc)
+        for hexs in ("0a 02 01 02", "08 01 08 02", "0a 0b 01 ff ff ff ff ff ff ff ff ff 01"):
+            self.assertIsNone(walk(hexs), hexs)
+        for hexs, detail in (("0a 05 80 80 80 80 08", ".path holds 2147483648, past int32"),
+                             ("0a 0b 01 ff ff ff ff ff ff ff ff ff 02", ".path: a varint"),
+                             ("0a 02 01 80", ".path: a varint"),
+                             ("0d 01 02 03 04", ".path has wire type 5")):
+            self.assertTrue((walk(hexs) or "").startswith(detail), (hexs, walk(hexs)))
+
     def test_refusal_is_protocol(self):
         # After the handshake, fatal PROTOCOL with the walk's detail in the
         # Error frame, and nothing delivered (FRAME-6).
