@@ -79,7 +79,7 @@ func walkMessage(b []byte, md protoreflect.MessageDescriptor) string {
 			if n < 0 {
 				return ": " + varintFault(n, "a field")
 			}
-			if fd != nil && (fd.Kind() == protoreflect.MessageKind || packable(fd)) {
+			if fd != nil && typ == protowire.BytesType && (fd.Kind() == protoreflect.MessageKind || packable(fd)) {
 				// The length is a varint: skip it to reach the field's bytes.
 				_, ln := protowire.ConsumeVarint(b[i:])
 				if packable(fd) {
