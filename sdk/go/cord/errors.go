@@ -88,18 +88,27 @@ func (c Code) String() string {
 		return fmt.Sprintf("SDK code %d", uint32(c))
 	case c < 10000:
 		return fmt.Sprintf("reserved code %d", uint32(c))
+	case c > maxCode:
+		return fmt.Sprintf("code %d, past every range", uint32(c))
 	}
 	return fmt.Sprintf("application code %d", uint32(c))
 }
 
+// maxCode is the highest code of any range (ERR-1). Error.code and
+// Message.status are uint32 on the wire and can hold more; a code above
+// this one is in no range, and so a code no side knows (ERR-5).
+const maxCode Code = 2147483647
+
 // Fatal reports whether the code ends the channel (the table's "fatal"
-// column). Codes the table does not name are not fatal (ERR-2).
+// column). Codes the table does not name, those past every range among
+// them, are not fatal (ERR-2, ERR-5).
 func (c Code) Fatal() bool { return table[c].fatal }
 
 // sendable reports whether the code may go on the wire as an Error code or
-// a reply status: only the protocol and application ranges (ERR-1, ERR-2).
+// a reply status: only the protocol and application ranges (ERR-1, ERR-2),
+// never a code past them (ERR-5).
 func (c Code) sendable() bool {
-	return (c >= 1000 && c < 2000) || c >= 10000
+	return (c >= 1000 && c < 2000) || (c >= 10000 && c <= maxCode)
 }
 
 // Error is every error this package returns that has a code of the table.

@@ -5,6 +5,7 @@ package cord
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -119,8 +120,12 @@ func (c *Channel) write(b, oob []byte) error {
 	return c.wclosed
 }
 
-// unmarshal decodes a frame body.
+// unmarshal decodes a frame body that has the one reading of spec FRAME-14
+// and FRAME-15 (reading.go); any other is not a Frame (FRAME-6).
 func unmarshal(body []byte, f *cordpb.Frame) error {
+	if bad := checkReading(body); bad != "" {
+		return errors.New(bad)
+	}
 	return proto.Unmarshal(body, f)
 }
 

@@ -8,6 +8,7 @@ import type { Frame, Hello, Message } from './gen/cord_pb.js';
 import { CordError, Code, codeName, isFatal } from './errors.js';
 import { FrameReader, encodeFrame, preview, clip, HELLO_LIMIT, MAX_FRAME_LIMIT } from './framing.js';
 import { Inbox } from './inbox.js';
+import { checkReading } from './reading.js';
 import { empty } from './payload.js';
 import type { Payload } from './payload.js';
 import type {
@@ -183,14 +184,21 @@ export class CordChannel implements Channel {
   }
 
   private onFrame(body: Uint8Array): void {
-    let frame: Frame;
-    try {
-      frame = fromBinary(FrameSchema, body);
-    } catch (e) {
+    // FRAME-14, FRAME-15: only a body with one reading is decoded.
+    let bad = checkReading(body);
+    let frame: Frame | undefined;
+    if (bad === null) {
+      try {
+        frame = fromBinary(FrameSchema, body);
+      } catch (e) {
+        bad = (e as Error).message;
+      }
+    }
+    if (frame === undefined) {
       if (!this.helloReceived) {
         this.fail(Code.NOT_CORD, `first frame does not decode; first bytes: ${preview(this.reader.firstBytes)}`);
       } else {
-        this.fail(Code.PROTOCOL, `frame does not decode: ${(e as Error).message}`);
+        this.fail(Code.PROTOCOL, `frame does not decode: ${bad}`);
       }
       return;
     }

@@ -18,6 +18,7 @@ import threading
 
 from . import cord_pb2 as pb
 from . import errors as E
+from . import reading
 from .errors import CordError, QueueFull
 from .events import Cancel, Closed, Drain, Error, Failed, Message
 from .payload import Json, Raw, Typed, to_payload
@@ -143,6 +144,10 @@ class Channel:
         self.first = b""               # the first bytes received, for the NOT_CORD preview
         self.discarding = False        # json: inside a line that is too long
         self.reading = True            # False once our reading has ended
+        # The peer has exited (a parent reaped its child): what the socket
+        # holds is all it wrote, and an empty socket is its end of file
+        # (spec CHAN-10), whoever else still holds the peer's end.
+        self.peer_exited = False
         # Sending: frames as [bytes or memoryview, fds], and their byte count.
         self.wq = collections.deque()
         self.wq_bytes = 0
@@ -498,7 +503,11 @@ class Channel:
                 try:
                     data, anc, flags, _ = self.sock.recvmsg(
                         READ_SIZE, socket.CMSG_SPACE(max(self.opt.max_fds, 1) * _INT), _CLOEXEC)
-                except (BlockingIOError, InterruptedError):
+                except BlockingIOError:
+                    if self.peer_exited:
+                        self._on_eof()     # spec CHAN-10: nothing more will come
+                    return
+                except InterruptedError:
                     return
                 except ConnectionResetError:
                     data, anc, flags = b"", [], 0    # spec END-6: a reset read is end of file
@@ -576,13 +585,18 @@ class Channel:
                        % (len(self.fdq), self.opt.max_fds))
 
     def _on_frame(self, body):
-        try:
-            frame = pb.Frame.FromString(body)
-        except Exception:
+        # spec FRAME-14, FRAME-15: only a body with one reading is parsed.
+        bad = reading.check(body)
+        if bad is None:
+            try:
+                frame = pb.Frame.FromString(body)
+            except Exception:
+                bad = "a frame of %d bytes is not a cord.v1.Frame" % len(body)
+        if bad is not None:
             if self.peer is None:
                 self._fail(E.NOT_CORD, "the peer is not speaking Cord: " + preview(self.first))
             else:
-                self._fail(E.PROTOCOL, "a frame of %d bytes is not a cord.v1.Frame" % len(body))
+                self._fail(E.PROTOCOL, bad)
             return
         kind = frame.WhichOneof("body")
         if self.peer is None:

@@ -324,9 +324,17 @@ class Proc(Endpoint):
             while True:
                 with ch.lock:
                     now = time.monotonic()
-                    nxt = self._timers(now)
                     if self.exit is None and self._pidfd is None:
                         self._reap()
+                    if self.exit is not None and ch.wants_read:
+                        # spec CHAN-10: once the child is reaped, read what
+                        # the socket holds, then end as at end of file; a
+                        # descendant that kept the child's end must not
+                        # keep us waiting for it. (While the application
+                        # holds event_limit bytes, this waits for it.)
+                        ch.peer_exited = True
+                        ch.on_readable()
+                    nxt = self._timers(now)
                     if ch.closed and self.exit is not None:
                         ch._push(self.exit)
                         self._exit_queued = True
