@@ -391,6 +391,7 @@ def more(role):
             {"name": "invalid/node-channel/advanced-serialization", "title": "A Node.js channel in `advanced` mode is not used",
              "checks": ["NODE-3"], "level": "required", "binding": "node-json",
              "channel": {"env": {"NODE_CHANNEL_SERIALIZATION_MODE": "advanced"}},
+             "requires": {"node_without": ["advanced"]},
              "requirement": "A child whose NODE_CHANNEL_SERIALIZATION_MODE names one it does not speak MUST NOT use the channel (a child that speaks json only, as every Cord child does today).",
              "build": lambda b: silent_exit(["NODE-3"])},
         ]

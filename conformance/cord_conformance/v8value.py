@@ -479,8 +479,14 @@ class Mismatch(Exception):
     pass
 
 
+def _index(k):
+    return int(k) if isinstance(k, str) and k.isdigit() else k
+
+
 def _canon(v):
-    """Numbers as floats (an int32 and a double of the same value are one value), dicts and lists walked."""
+    """One form for each value: numbers as floats (an int32 and a double of the same value are one value), arrays
+    as their length and elements whether V8 wrote them dense or sparse (it writes some arrays without holes as
+    sparse ones), holes left out."""
     if isinstance(v, bool) or v is None or isinstance(v, str):
         return v
     if isinstance(v, (int, float)):
@@ -488,9 +494,12 @@ def _canon(v):
     if isinstance(v, dict):
         if "$number" in v:
             return ("number", v["$number"])
+        if "$sparse" in v:
+            return ("array", v["$sparse"], {_index(k): _canon(x) for k, x in v["items"].items()})
         return {k: _canon(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_canon(x) for x in v]
+        return ("array", len(v), {i: _canon(x) for i, x in enumerate(v)
+                                  if not (isinstance(x, dict) and x.get("$hole") is True)})
     return v
 
 
@@ -510,7 +519,7 @@ def match(pattern, actual, captures, path="value"):
         else:
             captures[name] = actual
         return
-    if isinstance(pattern, dict) and isinstance(actual, dict):
+    if isinstance(pattern, dict) and isinstance(actual, dict) and "$sparse" not in pattern and "$sparse" not in actual:
         if set(pattern) != set(actual):
             raise Mismatch("%s: want the members %s, got %s" % (path, sorted(pattern), sorted(actual)))
         for k in pattern:
