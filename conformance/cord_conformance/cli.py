@@ -77,8 +77,8 @@ def main(argv=None):
     ap.add_argument("--cases", metavar="DIR", default=CASES, help="where the cases are (default: %(default)s)")
     ap.add_argument("--run", metavar="GLOB", action="append", help="run only cases whose id matches (repeatable)")
     ap.add_argument("--skip", metavar="GLOB", action="append", default=[], help="skip cases whose id matches (repeatable)")
-    ap.add_argument("--binding", choices=["cord", "node-json", "node-advanced", "all"], default="cord",
-                    help="which binding's cases to run (default: %(default)s)")
+    ap.add_argument("--binding", choices=["cord", "node-json", "node-advanced", "node", "all"], default="cord",
+                    help="which binding's cases to run; `node`: both of Node.js's (default: %(default)s)")
     ap.add_argument("--node", metavar="LIST", type=node_list, default=set(),
                     help="what of Node.js's channel the implementation speaks beyond json, comma-separated: "
                          "advanced, handles; the cases that need more are skipped (default: none)")
@@ -98,7 +98,8 @@ def main(argv=None):
     for c in load_cases(opts.cases):
         if c["role"] != role:
             continue
-        if opts.binding != "all" and c.get("binding", "cord") != opts.binding:
+        b = c.get("binding", "cord")
+        if opts.binding not in ("all", b) and not (opts.binding == "node" and b.startswith("node-")):
             continue
         if opts.run and not any(fnmatch.fnmatch(c["case"], g) for g in opts.run):
             continue

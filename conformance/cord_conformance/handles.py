@@ -52,8 +52,9 @@ def breaks_type(handle_type, d):
     if ok and kind == "stream":
         ok = d.get("family") in ("inet", "inet6", "unix")
     if not ok:
-        return "NODE-14: a NODE_HANDLE of type %s whose descriptor is a %s %s socket" % (
-            handle_type, d.get("family", "non-socket"), d.get("kind"))
+        words = {"listen": "a listening %s socket", "connected": "a connected %s socket", "dgram": "a %s datagram socket"}
+        return "NODE-14: a NODE_HANDLE of type %s whose descriptor is %s" % (
+            handle_type, words[d["kind"]] % d.get("family") if d.get("kind") in words else "no socket")
     return None
 
 
