@@ -65,12 +65,12 @@ CATCHES = {
     "hello-1": (BOTH, ["ROLE/invalid/handshake/eof-before-hello"], False, ["--timeout-ms", "4000"], ""),
     "chan-10": (("parent",), ["parent/valid/lifecycle/exits-while-channel-held"], False, ["--timeout-ms", "4000"], ""),
     "chan-2": (("parent",), ["parent/valid/channel/what-the-child-is-given"], False, [], "fds"),
-    # Node.js's channel: the suite speaks the advanced serialization and handles to a testee declared to.
-    "node-12": (BOTH, ["ROLE/valid/node-advanced/*"], False, ["--node", "advanced,handles"], "NODE-12"),
-    "node-14": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False,
-                ["--node", "advanced,handles"], "NODE-14"),
-    "node-15": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False,
-                ["--node", "advanced,handles"], "NODE-15"),
+    # Node.js's channel: the advanced serialization and handles.
+    "node-12": (BOTH, ["ROLE/valid/node-advanced/*"], False, [], "NODE-12"),
+    "node-14": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False, [],
+                "NODE-14"),
+    "node-15": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False, [],
+                "NODE-15"),
 }
 
 # QUIRK: (roles, cases run (globs), cases skipped (globs), the ids whose SHOULDs it may miss)
@@ -92,7 +92,8 @@ def command(role, args):
 def run_suite(role, testee_args, globs, strict=False, extra=(), skip=(), tag=None, report=None):
     """Runs conformance/run; returns (exit status, console text, results by case id)."""
     flag, cmd = command(role, testee_args)
-    argv = [RUN, flag, cmd, "--binding", "all"]
+    # The testee speaks all of Node.js's channel.
+    argv = [RUN, flag, cmd, "--binding", "all", "--node", "advanced,handles"]
     for g in globs:
         argv += ["--run", g.replace("ROLE", role)]
     for g in skip:
