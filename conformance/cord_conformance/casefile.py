@@ -2,10 +2,13 @@
 import json
 import re
 
-from . import wire
+from . import v8value, wire
 
 ROLES = ("child", "parent")
-BINDINGS = ("cord", "node-json")
+BINDINGS = ("cord", "node-json", "node-advanced")
+NODE_PARTS = ("advanced", "handles")  # what `requires` may ask of Node.js's channel (spec CONF-5)
+HANDLE_KINDS = ("listen", "connected", "dgram", "pipe")
+HANDLE_FAMILIES = ("inet", "inet6", "unix")
 LEVELS = ("required", "recommended")
 STEP_LEVELS = ("required", "recommended", "optional")
 ID = re.compile(r"^[A-Z]+-[0-9]+$")
@@ -64,9 +67,11 @@ def check(case, where="case"):
     if case["level"] not in LEVELS:
         bad("level %r is not one of %s" % (case["level"], ", ".join(LEVELS)))
     _ids(case["checks"], "checks", bad, empty=False)
-    if "requires" in case and not (isinstance(case["requires"], dict) and
-                                   all(isinstance(k, str) and _int(v, 0, 1 << 32) for k, v in case["requires"].items())):
-        bad("'requires' is not an object of Hello fields and numbers")
+    if "requires" in case and not (isinstance(case["requires"], dict) and all(
+            (isinstance(v, list) and all(x in NODE_PARTS for x in v)) if k in ("node", "node_without")
+            else isinstance(k, str) and _int(v, 0, 1 << 32) for k, v in case["requires"].items())):
+        bad("'requires' is not an object of Hello fields and numbers (and 'node', 'node_without': lists of %s)"
+            % ", ".join(NODE_PARTS))
     if "channel" in case:
         ch = case["channel"]
         if not isinstance(ch, dict) or set(ch) - {"env", "fd"}:
@@ -111,7 +116,7 @@ def _step(st, case, bad):
     node = case.get("binding", "cord") != "cord"
     v = st[a]
     if a == "send":
-        _send(v, node, bad)
+        _send(v, case.get("binding", "cord"), bad)
     elif a == "expect":
         _pattern(v, node, bad)
         if st.get("level", "required") not in STEP_LEVELS:
@@ -160,18 +165,46 @@ def _step(st, case, bad):
             bad("'child_ignores' is not a list of signal names (%s)" % ", ".join(SIGNALS))
 
 
-def _send(s, node, bad):
+def _handle(h, send, bad):
+    """A `handle` of a Node.js send (the socket to make) or expect (what must come)."""
+    keys = {"kind", "family", "name", "port"} if send else {"kind", "family", "port", "same_as"}
+    if not isinstance(h, dict) or set(h) - keys:
+        bad("'handle' is not an object of %s" % ", ".join(sorted(keys)))
+    if "kind" in h and h["kind"] not in HANDLE_KINDS:
+        bad("'handle.kind' is not one of %s" % ", ".join(HANDLE_KINDS))
+    if "family" in h and h["family"] not in HANDLE_FAMILIES:
+        bad("'handle.family' is not one of %s" % ", ".join(HANDLE_FAMILIES))
+    for k in ("name", "same_as"):
+        if k in h and not (isinstance(h[k], str) and h[k]):
+            bad("'handle.%s' is not a name" % k)
+
+
+def _send(s, binding, bad):
+    node = binding != "cord"
     if not isinstance(s, dict):
         bad("'send' is not an object")
-    unknown = sorted(set(s) - {"hex", "text", "json", "fds", "repeat", "chunk"})
+    unknown = sorted(set(s) - {"hex", "text", "json", "value", "handle", "fds", "repeat", "chunk"})
     if unknown:
         bad("unknown member %r in 'send'" % unknown[0])
     if "hex" in s and not (isinstance(s["hex"], str) and HEX.match(s["hex"])):
         bad("'hex' is not bytes as two lowercase hex digits each, spaces between")
     if "text" in s and not isinstance(s["text"], str):
         bad("'text' is not a string")
-    if node != ("json" in s):
-        bad("a send on the %s binding %s 'json'" % ("Node.js" if node else "cord", "needs" if node else "has no"))
+    key = "value" if binding == "node-advanced" else "json"
+    other = "json" if key == "value" else "value"
+    if (not node and ("json" in s or "value" in s)) or other in s:
+        bad("a send on the %s binding has %r" % (binding, "json" if "json" in s else "value"))
+    if node and key not in s and not ("hex" in s and "text" in s):
+        bad("a send on the %s binding has neither %r nor raw bytes ('hex' and 'text')" % (binding, key))
+    if "value" in s and "hex" not in s:
+        try:
+            v8value.write(s["value"])
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+            bad("'value' is no value of the tagged JSON form: %s" % str(e)[:200])
+    if "handle" in s:
+        if not node:
+            bad("a handle on the cord binding")
+        _handle(s["handle"], True, bad)
     if not node and "hex" not in s and "text" not in s:
         bad("a send has neither 'hex' nor 'text'")
     if "fds" in s and not _int(s["fds"], 0, MAX_FDS):
@@ -198,8 +231,10 @@ def _pattern(p, node, bad, depth=0, path="expect"):
         if not isinstance(p, dict) or not p:
             bad("%s is not a non-empty object" % path)
         if node:
-            if set(p) != {"json"}:
-                bad("%s on the Node.js binding is not {\"json\": VALUE}" % path)
+            if len(set(p) & {"json", "value"}) != 1 or set(p) - {"json", "value", "handle"}:
+                bad("%s on the Node.js binding is not {\"json\" or \"value\": VALUE} (and 'handle')" % path)
+            if "handle" in p:
+                _handle(p["handle"], False, bad)
             return
         body = [k for k in p if k != "..."]
         if len(body) != 1 or body[0] not in FRAME_BODIES:

@@ -56,6 +56,19 @@ def load_xfail(path):
     return out
 
 
+# What --node can declare: the parts of Node.js's channel that spec NODE-3 and NODE-16 let an implementation leave out.
+NODE_PARTS = ("advanced", "handles")
+
+
+def node_list(text):
+    """--node's value: a set of NODE_PARTS."""
+    parts = {p.strip() for p in text.split(",") if p.strip()}
+    bad = sorted(parts - set(NODE_PARTS))
+    if bad:
+        raise argparse.ArgumentTypeError("unknown %s; one of: %s" % (", ".join(bad), ", ".join(NODE_PARTS)))
+    return parts
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="conformance/run", description="Run the Cord conformance suite against an implementation.")
     who = ap.add_mutually_exclusive_group(required=True)
@@ -64,8 +77,11 @@ def main(argv=None):
     ap.add_argument("--cases", metavar="DIR", default=CASES, help="where the cases are (default: %(default)s)")
     ap.add_argument("--run", metavar="GLOB", action="append", help="run only cases whose id matches (repeatable)")
     ap.add_argument("--skip", metavar="GLOB", action="append", default=[], help="skip cases whose id matches (repeatable)")
-    ap.add_argument("--binding", choices=["cord", "node-json", "all"], default="cord",
-                    help="which binding's cases to run (default: %(default)s)")
+    ap.add_argument("--binding", choices=["cord", "node-json", "node-advanced", "node", "all"], default="cord",
+                    help="which binding's cases to run; `node`: both of Node.js's (default: %(default)s)")
+    ap.add_argument("--node", metavar="LIST", type=node_list, default=set(),
+                    help="what of Node.js's channel the implementation speaks beyond json, comma-separated: "
+                         "advanced, handles; the cases that need more are skipped (default: none)")
     ap.add_argument("--strict", action="store_true", help="fail cases whose recommended (SHOULD) outcomes are not met")
     ap.add_argument("--timeout-ms", type=int, default=60000, help="per-case time limit unless the case sets one (default: %(default)s)")
     ap.add_argument("--timeout-scale", type=float, default=1.0, metavar="F",
@@ -82,7 +98,8 @@ def main(argv=None):
     for c in load_cases(opts.cases):
         if c["role"] != role:
             continue
-        if opts.binding != "all" and c.get("binding", "cord") != opts.binding:
+        b = c.get("binding", "cord")
+        if opts.binding not in ("all", b) and not (opts.binding == "node" and b.startswith("node-")):
             continue
         if opts.run and not any(fnmatch.fnmatch(c["case"], g) for g in opts.run):
             continue
@@ -109,7 +126,7 @@ def main(argv=None):
     n = report.counts(results, opts.strict)
     n["failed"] += len(stale)
     meta = {"role": role, "command": command, "strict": opts.strict, "date": report.now(),
-            "binding": opts.binding, "cases": opts.cases}
+            "binding": opts.binding, "node": sorted(opts.node), "cases": opts.cases}
     if opts.report:
         report.write_all(opts.report, results, meta, opts.strict)
         print("report: %s" % os.path.join(opts.report, "index.html"))

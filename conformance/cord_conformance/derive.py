@@ -391,6 +391,7 @@ def more(role):
             {"name": "invalid/node-channel/advanced-serialization", "title": "A Node.js channel in `advanced` mode is not used",
              "checks": ["NODE-3"], "level": "required", "binding": "node-json",
              "channel": {"env": {"NODE_CHANNEL_SERIALIZATION_MODE": "advanced"}},
+             "requires": {"node_without": ["advanced"]},
              "requirement": "A child whose NODE_CHANNEL_SERIALIZATION_MODE names one it does not speak MUST NOT use the channel (a child that speaks json only, as every Cord child does today).",
              "build": lambda b: silent_exit(["NODE-3"])},
         ]
@@ -414,6 +415,7 @@ def more(role):
                              {"expect": {"json": "L" * 200000}, "level": "optional", "checks": ["NODE-6"]}]
          + node_alive(b)[1:]},
     ]
+    out += node_advanced_and_handles(role)
     if not child:
         out += [
             {"name": "valid/channel/what-the-child-is-given", "title": "The child finds a blocking AF_UNIX stream socket at 3, named in CORD_CHANNEL_FD, and nothing else",
@@ -480,6 +482,72 @@ def node_alive(base):
     tail = [st for st in base["steps"] if "close" in st or "expect_eof" in st or "expect_exit" in st
             or "child_exit" in st or "expect_output" in st]
     return steps + copy.deepcopy(tail)
+
+
+def node_alive_in(base, key):
+    """node_alive() on either serialization: `key` is "json" or "value"."""
+    return json.loads(json.dumps(node_alive(base)).replace('"json"', '"%s"' % key))
+
+
+def node_fatal(role, checks):
+    """On the binding, after bytes that end the channel (spec NODE-10, NODE-13): the implementation closes it; a child
+    exits (76 recommended, END-8), a parent reports its child's exit."""
+    if role == "parent":
+        return [{"expect_eof": True, "checks": checks}, {"child_exit": 0}, {"expect_output": "exit 0"}]
+    return [{"expect_eof": True, "checks": checks}, {"expect_exit": "any", "should": [76], "checks": ["END-8"]}]
+
+
+def refused_handle(base, key, envelope, handle):
+    """A NODE_HANDLE that must be refused: NACK, its msg maybe delivered (spec NODE-16's SHOULD), the channel alive."""
+    send = {key: envelope}
+    if handle:
+        send["handle"] = handle
+    return [{"send": send}, {"expect": {key: {"cmd": "NODE_HANDLE_NACK"}}, "checks": ["NODE-8"]},
+            node_alive_in(base, key)[0],
+            {"expect": {key: envelope["msg"]}, "level": "optional", "checks": ["NODE-16"]}] + node_alive_in(base, key)[1:]
+
+
+def node_advanced_and_handles(role):
+    """Cases of the advanced serialization and of handles that no reference implementation would produce."""
+    adv_base = "%s/valid/node-advanced/echo-types" % role
+    out = [
+        {"name": "invalid/node-advanced/long-frame", "title": "An advanced frame longer than the receiver can hold does not overflow it or end the channel",
+         "checks": ["NODE-6", "NODE-12"], "level": "required", "binding": "node-advanced", "base": adv_base,
+         "requirement": "A line (or, on advanced, a frame, NODE-12) that does not fit in the receiver's buffer MUST NOT overflow it: the receiver MUST discard ... the frame up to the end its length gives, report FRAME_TOO_LARGE to its application, and keep the channel open.",
+         "build": lambda b: [{"send": {"value": "L" * 200000}}, node_alive_in(b, "value")[0],
+                             {"expect": {"value": "L" * 200000}, "level": "optional", "checks": ["NODE-6"]}]
+         + node_alive_in(b, "value")[1:]},
+        {"name": "invalid/node-advanced/no-value", "title": "An advanced frame whose bytes are no V8 value ends the channel",
+         "checks": ["NODE-13"], "level": "required", "binding": "node-advanced", "base": adv_base,
+         "requirement": "Bytes that are no V8 value at all are a PROTOCOL_ERROR, which is fatal.",
+         "build": lambda b: [{"send": {"hex": "00 00 00 03 ff 0f ee", "text": "(raw bytes: a frame whose tag ee is no V8 value)"}}]
+         + node_fatal(role, ["NODE-13"])},
+        {"name": "invalid/node-advanced/zero-length", "title": "An advanced frame of length 0 ends the channel",
+         "checks": ["NODE-12", "NODE-13"], "level": "required", "binding": "node-advanced", "base": adv_base,
+         "requirement": "A sender MUST NOT send a frame of length 0 ... Bytes that are no V8 value at all are a PROTOCOL_ERROR, which is fatal.",
+         "build": lambda b: [{"send": {"hex": "00 00 00 00", "text": "(raw bytes: a frame of length 0)"}}] + node_fatal(role, ["NODE-13"])},
+        {"name": "invalid/node-advanced/truncated-frame", "title": "End of file inside an advanced frame whose length is large is a truncated stream, and nothing is reserved for it",
+         "checks": ["NODE-10", "NODE-12"], "level": "required", "binding": "node-advanced", "base": adv_base,
+         "requirement": "A receiver ... MUST NOT reserve memory for a length before the bytes arrive. A partial line (or frame) at end of file is discarded and reported as TRUNCATED, a fatal error.",
+         "build": lambda b: [{"send": {"hex": "7f ff ff f0 ff 0f 6f", "text": "(raw bytes: the start of a frame of 2147483632 bytes)"}}, {"close": "write"}]
+         + node_fatal(role, ["NODE-10"])},
+    ]
+    for binding, key, base in (("node-json", "json", "%s/valid/node-messages/echo" % role), ("node-advanced", "value", adv_base)):
+        area = "node-handles" if binding == "node-json" else "node-advanced"
+        out += [
+            {"name": "invalid/%s/handle-without-descriptor" % area, "title": "A NODE_HANDLE message that came with no descriptor is refused with NODE_HANDLE_NACK",
+             "checks": ["NODE-8"], "level": "required", "binding": binding, "base": base,
+             "requirement": "On receiving a NODE_HANDLE message, an implementation MUST answer it with exactly one internal message: ... {\"cmd\":\"NODE_HANDLE_NACK\"} when no descriptor came or it does not take it.",
+             "build": lambda b, key=key: refused_handle(b, key, {"cmd": "NODE_HANDLE", "type": "net.Server",
+                                                                 "msg": {"with": "no descriptor"}}, None)},
+            {"name": "invalid/%s/handle-of-another-kind" % area, "title": "A net.Server handle whose descriptor is a connected socket, not a listening one, is refused",
+             "checks": ["NODE-8", "NODE-16"], "level": "required", "binding": binding, "base": base,
+             "requirement": "An implementation MAY refuse every handle; one that takes handles MUST refuse a descriptor that is not what its type says. When it refuses one, it MUST report that to its application and SHOULD deliver the msg without the descriptor.",
+             "build": lambda b, key=key: refused_handle(b, key, {"cmd": "NODE_HANDLE", "type": "net.Server",
+                                                                 "msg": {"with": "a connected socket"}},
+                                                        {"kind": "connected", "family": "unix"})},
+        ]
+    return out
 
 
 def after_goodbye(role):

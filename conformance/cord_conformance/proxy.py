@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+from cord_conformance import handles
+
 
 def main():
     # Usage: proxy.py LOG -- CHILD-COMMAND...
@@ -66,7 +68,11 @@ def main():
                     pass
                 open_dirs.discard(d)
                 continue
-            note(dir=d, hex=data.hex(), fds=len(fds))
+            if fds:
+                # What each descriptor is, for a case that sends or expects it as a handle.
+                note(dir=d, hex=data.hex(), fds=len(fds), handles=[handles.describe(fd) for fd in fds])
+            else:
+                note(dir=d, hex=data.hex(), fds=0)
             try:
                 if fds:
                     dst.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import wire
+from . import handles, v8value, wire
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -17,6 +17,7 @@ def frames_of(log, binding):
     out = []
     bufs = {"p2c": b"", "c2p": b""}
     pending_fds = {"p2c": 0, "c2p": 0}
+    pending_handles = {"p2c": [], "c2p": []}  # what the descriptors not yet given to a NODE_HANDLE are
     exit_status = None
     for rec in log:
         if rec.get("event") == "exit":
@@ -35,15 +36,26 @@ def frames_of(log, binding):
         # Descriptors ride with the first byte of the frame that starts in
         # this chunk (spec FD-3): credit them to the next frame to complete.
         pending_fds[d] += rec.get("fds", 0)
+        pending_handles[d] += rec.get("handles", [])
         while True:
             b = bufs[d]
-            if binding == "node-json":
-                i = b.find(b"\n")
-                if i < 0:
-                    break
-                raw, bufs[d] = b[:i + 1], b[i + 1:]
-                out.append({"t": rec["t"], "kind": "line", "dir": d, "raw": raw,
-                            "obj": json.loads(raw.decode()), "fds": pending_fds[d]})
+            if binding.startswith("node-"):
+                if binding == "node-json":
+                    i = b.find(b"\n")
+                    if i < 0:
+                        break
+                    raw, bufs[d] = b[:i + 1], b[i + 1:]
+                    obj = json.loads(raw.decode())
+                else:
+                    if len(b) < 4 or len(b) < 4 + int.from_bytes(b[:4], "big"):
+                        break
+                    raw, bufs[d] = b[:4 + int.from_bytes(b[:4], "big")], b[4 + int.from_bytes(b[:4], "big"):]
+                    obj = v8value.read(raw[4:])
+                # Spec NODE-16: a NODE_HANDLE takes the oldest descriptor that came.
+                handle = pending_handles[d].pop(0) if handles.is_internal(obj) and obj["cmd"] == "NODE_HANDLE" \
+                    and pending_handles[d] else None
+                out.append({"t": rec["t"], "kind": "line", "dir": d, "raw": raw, "obj": obj,
+                            "fds": 1 if handle else 0, "handle": handle})
             else:
                 if len(b) < 4 or len(b) < 4 + int.from_bytes(b[:4], "big"):
                     break
@@ -133,6 +145,22 @@ def fixed_pid(it):
     return dict(it, frame=g, raw=wire.prefix(g.SerializeToString()), obj=wire.to_obj(g))
 
 
+def chosen_ports(v, ports):
+    """A value the implementation sent, with each `port` member (a port its listening socket was given) made a capture."""
+    if isinstance(v, dict):
+        out = {}
+        for k, x in v.items():
+            if k == "port" and isinstance(x, int):
+                ports.setdefault(x, {"$capture": "port%d" % (len(ports) + 1)})
+                out[k] = ports[x]
+            else:
+                out[k] = chosen_ports(x, ports)
+        return out
+    if isinstance(v, list):
+        return [chosen_ports(x, ports) for x in v]
+    return v
+
+
 def to_case(items, exit_status, output, meta):
     role = meta["role"]
     binding = meta["binding"]
@@ -140,6 +168,8 @@ def to_case(items, exit_status, output, meta):
     chooser = Namer("c" if role == "child" else "p")
     steps = []
     runner_ended = False  # the runner's direction has ended (its Goodbye, or end of file)
+    sent = {}  # inode -> the name of a handle the runner sent (Node.js bindings)
+    ports = {}  # port -> the capture it became (Node.js bindings)
     for it in items:
         if it["kind"] == "exit":
             if role == "parent":
@@ -152,13 +182,25 @@ def to_case(items, exit_status, output, meta):
             else:
                 steps.append({"expect_eof": True})
             continue
-        if binding == "node-json":
+        if binding.startswith("node-"):
+            key = "json" if binding == "node-json" else "value"
+            h = it.get("handle")
             if it["dir"] == runner_dir:
-                st = {"send": {"json": it["obj"], "hex": wire.hexs(it["raw"])}}
-                if it["fds"]:
-                    st["send"]["fds"] = it["fds"]
+                st = {"send": {key: it["obj"], "hex": wire.hexs(it["raw"])}}
+                if h:
+                    # The runner sends a fresh socket of the same kind, named so that its echo can be recognised.
+                    name = "h%d" % (len(sent) + 1)
+                    sent[h["inode"]] = name
+                    st["send"]["handle"] = {"kind": h["kind"], "family": h["family"], "name": name}
             else:
-                st = {"expect": {"json": it["obj"]}, "hex": wire.hexs(it["raw"])}
+                pattern = {key: chosen_ports(it["obj"], ports)}
+                if h:
+                    pattern["handle"] = {"kind": h["kind"], "family": h["family"]}
+                    if "port" in h and h["kind"] == "listen":
+                        pattern["handle"]["port"] = ports.get(h["port"], {"$any": True})
+                    if h["inode"] in sent:
+                        pattern["handle"]["same_as"] = sent[h["inode"]]
+                st = {"expect": pattern, "hex": wire.hexs(it["raw"])}
             steps.append(st)
             continue
         it = fixed_pid(it)
@@ -208,12 +250,13 @@ def main(argv=None):
     ap.add_argument("--case", required=True)
     ap.add_argument("--title", required=True)
     ap.add_argument("--role", choices=["child", "parent"], required=True, help="the role the case will test")
-    ap.add_argument("--binding", choices=["cord", "node-json"], default="cord")
+    ap.add_argument("--binding", choices=["cord", "node-json", "node-advanced"], default="cord")
     ap.add_argument("--level", choices=["required", "recommended"], default="required")
     ap.add_argument("--checks", required=True, help="comma-separated spec ids")
     ap.add_argument("--requirement", required=True)
     ap.add_argument("--requires", default="", help="e.g. max_fds=1 (skip when the testee declares less)")
     ap.add_argument("--parent-env", action="append", default=[], help="NAME=VALUE for the parent")
+    ap.add_argument("--node-requires", default="", help="what of Node.js's channel the case needs: advanced,handles")
     opts = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -235,6 +278,8 @@ def main(argv=None):
     meta["origin"] = "recorded between %s (parent) and %s (child)" % (
         os.path.basename(shlex.split(opts.parent)[0]), " ".join(os.path.basename(x) for x in shlex.split(opts.child)[:2]))
     meta["requires"] = dict((k, int(v)) for k, _, v in (r.partition("=") for r in opts.requires.split(",") if r))
+    if opts.node_requires:
+        meta["requires"]["node"] = sorted(opts.node_requires.split(","))
     case = to_case(items, status, output[-1] if output else "", meta)
     os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
     with open(opts.out, "w") as f:

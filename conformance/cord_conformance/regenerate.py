@@ -12,7 +12,7 @@ ROOT = os.path.normpath(os.path.join(HERE, ".."))
 
 def read_scenario(path):
     """The metadata a scenario script carries in its leading comments."""
-    meta = {"title": "", "checks": "", "requirement": "", "requires": "", "level": "required"}
+    meta = {"title": "", "checks": "", "requirement": "", "requires": "", "level": "required", "node": ""}
     with open(path) as f:
         for line in f:
             if not line.startswith("#"):
@@ -47,19 +47,26 @@ def main(argv=None):
             jobs.append(("parent", "cord", path, area, name, opts.parent_testee,
                          "%s %s" % (opts.scenario_child, path), []))
     if opts.node:
-        for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "node-child", "*.txt"))):
-            area, _, name = os.path.basename(path)[:-4].partition("--")
-            # A real Node.js parent and the reference child.
-            jobs.append(("child", "node-json", path, "node-" + area, name,
-                         "%s %s %s" % (opts.node, os.path.join(ROOT, "testees", "node_scenario_parent.js"), path),
-                         opts.child_testee, []))
-        for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "node-parent", "*.txt"))):
-            area, _, name = os.path.basename(path)[:-4].partition("--")
-            # The reference parent and a real Node.js child.
-            jobs.append(("parent", "node-json", path, "node-" + area, name, opts.parent_testee,
-                         "%s %s %s" % (opts.node, os.path.join(ROOT, "testees", "node_scenario_child.js"), path),
-                         ["CORD_CONFORMANCE_BINDING=json"]))
-    for role, binding, path, area, name, parent, child, env in jobs:
+        testees = os.path.join(ROOT, "testees")
+        for role in ("child", "parent"):
+            for path in sorted(glob.glob(os.path.join(ROOT, "scenarios", "node-" + role, "*.txt"))):
+                area, _, name = os.path.basename(path)[:-4].partition("--")
+                parts = read_scenario(path)["node"].split()
+                binding = "node-advanced" if "advanced" in parts else "node-json"
+                if role == "child":
+                    # A real Node.js parent, and the reference child: the C child SDK on json without
+                    # handles, which is all it speaks, and Node.js itself beyond that.
+                    child = opts.child_testee if not parts else "%s %s" % (opts.node, os.path.join(testees, "node_child_testee.js"))
+                    jobs.append(("child", binding, path, "node-" + area, name,
+                                 "%s %s %s" % (opts.node, os.path.join(testees, "node_scenario_parent.js"), path),
+                                 child, [], parts))
+                else:
+                    # The reference parent (the C parent SDK on json, Node.js itself beyond), and a real Node.js child.
+                    parent = opts.parent_testee if not parts else "%s %s" % (opts.node, os.path.join(testees, "node_parent_testee.js"))
+                    jobs.append(("parent", binding, path, "node-" + area, name, parent,
+                                 "%s %s %s" % (opts.node, os.path.join(testees, "node_scenario_child.js"), path),
+                                 ["CORD_CONFORMANCE_BINDING=" + binding[len("node-"):]], parts))
+    for role, binding, path, area, name, parent, child, env, *parts in jobs:
         if opts.only and opts.only not in path:
             continue
         meta = read_scenario(path)
@@ -71,6 +78,8 @@ def main(argv=None):
                 "--requirement", meta["requirement"], "--requires", meta["requires"]]
         for e in env:
             args += ["--parent-env", e]
+        if parts and parts[0]:
+            args += ["--node-requires", ",".join(p for p in parts[0] if p != "advanced")]
         record.main(args)
     derive.main([])
     return 0

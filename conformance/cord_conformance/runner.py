@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 
-from . import wire
+from . import handles, v8value, wire
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STANDIN = os.path.join(HERE, "standin.py")
@@ -82,6 +82,10 @@ def send_bytes(s, captures):
                 # A lone surrogate has no UTF-8: escaped, as Node.js's JSON.stringify writes it.
                 data = (json.dumps(s["json"], separators=(",", ":")) + "\n").encode()
         return data, data[:-1].decode("utf-8", "replace")
+    if "value" in s:
+        # On advanced: the recorded bytes when there are any, as for json.
+        data = wire.unhex(s["hex"]) if "hex" in s else v8value.frame(s["value"])
+        return data, v8value.dump(s["value"], 4096)
     if "hex" in s and "$" not in s.get("text", ""):
         data = wire.unhex(s["hex"])
         f = wire.decode(data[4:]) if len(data) >= 4 else None
@@ -97,9 +101,13 @@ def send_bytes(s, captures):
 def describe_step(st):
     """A step for a person."""
     if "expect" in st:
-        what = wire.describe_pattern(st["expect"])
+        e = st["expect"]
+        if "json" in e or "value" in e:
+            what = v8value.dump(e.get("json", e.get("value")), 120) + (" with a handle" if "handle" in e else "")
+        else:
+            what = "a frame " + wire.describe_pattern(e)
         lv = st.get("level", "required")
-        return ("%s%s" % ("" if "json" in st["expect"] else "a frame ", what)) + ("" if lv == "required" else " (%s)" % lv)
+        return what + ("" if lv == "required" else " (%s)" % lv)
     if "expect_eof" in st:
         return "end of file"
     if "expect_exit" in st:
@@ -108,7 +116,8 @@ def describe_step(st):
     if "expect_output" in st:
         return "the parent testee to print %r and exit 0" % st["expect_output"]
     if "send" in st:
-        return "sending " + (st["send"].get("text") or json.dumps(st["send"].get("json")))[:120]
+        s = st["send"]
+        return "sending " + (s.get("text") or v8value.dump(s.get("json", s.get("value")), 120))[:120]
     return json.dumps(st)[:120]
 
 
@@ -120,6 +129,8 @@ class Run:
         self.result = result
         self.opts = opts
         self.binding = case.get("binding", "cord")
+        self.node = self.binding.startswith("node-")
+        self.sent_handles = {}  # name -> what the runner sent as that handle (handles.describe)
         self.captures = {}
         self.t0 = time.monotonic()
         self.limit_ms = int(case.get("timeout_ms", opts.timeout_ms) * getattr(opts, "timeout_scale", 1.0))
@@ -204,9 +215,9 @@ class Run:
         env = dict(os.environ)
         for k in ("CORD_CHANNEL_FD", "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE"):
             env.pop(k, None)
-        if self.binding == "node-json":
+        if self.node:
             env["NODE_CHANNEL_FD"] = "3"
-            env["NODE_CHANNEL_SERIALIZATION_MODE"] = "json"
+            env["NODE_CHANNEL_SERIALIZATION_MODE"] = self.binding[len("node-"):]
         else:
             env["CORD_CHANNEL_FD"] = "3"
         for k, v in spec.get("env", {}).items():
@@ -241,8 +252,8 @@ class Run:
         env = dict(os.environ)
         env["CORD_CONFORMANCE_CTL"] = path
         env.pop("CORD_CONFORMANCE_BINDING", None)
-        if self.binding == "node-json":
-            env["CORD_CONFORMANCE_BINDING"] = "json"
+        if self.node:
+            env["CORD_CONFORMANCE_BINDING"] = self.binding[len("node-"):]
         self.errfile = tempfile.TemporaryFile()
         self.outfile = tempfile.TemporaryFile()
         argv = shlex.split(command) + [sys.executable, STANDIN]
@@ -297,7 +308,7 @@ class Run:
     def take(self, deadline):
         """The next event off the channel, logged, its descriptors closed; a frame that breaks a rule fails the case."""
         ev = self.chan.next(deadline)
-        if ev.kind in ("frame", "line", "garbage", "violation", "eof"):
+        if ev.kind in ("frame", "line", "value", "garbage", "violation", "eof"):
             self.log("in", ev.raw, ev.decoded())
         for fd in ev.fds:
             # Descriptors are checked by count, then closed (spec FD-9).
@@ -310,11 +321,30 @@ class Run:
         return CaseError("timed out after %d ms, waiting for %s" % (self.limit_ms, waiting_for), waiting_for,
                          "nothing before the case's time ran out")
 
+    def check_node(self):
+        """Skips a case that needs more of Node.js's channel than the implementation speaks (--node), or that is for
+        implementations that do not speak something it does."""
+        if not self.node:
+            return
+        speaks = getattr(self.opts, "node", None) or set()
+        need = set(self.case.get("requires", {}).get("node", []))
+        if self.binding == "node-advanced":
+            need.add("advanced")
+        missing = sorted(need - speaks)
+        if missing:
+            raise Skip("the implementation is not declared to speak %s (--node)" % ", ".join(missing))
+        unless = sorted(set(self.case.get("requires", {}).get("node_without", [])) & speaks)
+        if unless:
+            raise Skip("the case is for implementations that do not speak %s, and this one does (--node)"
+                       % ", ".join(unless))
+
     def check_requires(self):
         req = self.case.get("requires", {})
         if not req or self.peer_hello is None:
             return
         for k, v in req.items():
+            if k in ("node", "node_without"):
+                continue
             have = self.peer_hello.get(k, 0)
             if have < v:
                 raise Skip("the implementation declares %s %d; this case needs %d" % (k, have, v))
@@ -324,11 +354,14 @@ class Run:
 
     def matches(self, pattern, ev, captures):
         """None if ev matches pattern, else the Mismatch text."""
-        if self.binding == "node-json":
-            if ev.kind != "line":
-                return "not a line"
-            if "json" in pattern and ev.obj != pattern["json"]:
-                return "want %s" % json.dumps(pattern["json"], separators=(",", ":"))[:200]
+        if self.node:
+            if ev.kind not in ("line", "value"):
+                return "not a message"
+            try:
+                v8value.match(pattern.get("json", pattern.get("value")), ev.obj, captures)
+                self.match_handle(pattern.get("handle"), ev, captures)
+            except v8value.Mismatch as m:
+                return str(m)
             return None
         if ev.kind != "frame":
             return "not a frame"
@@ -337,6 +370,26 @@ class Run:
         except wire.Mismatch as m:
             return str(m)
         return None
+
+    def match_handle(self, want, ev, captures):
+        """The handle that came with a message of a Node.js binding is what the case's `handle` says (or none came)."""
+        if want is None:
+            if ev.handles:
+                raise v8value.Mismatch("a handle came (%s) that the case does not expect" % ev.handles[0].get("kind"))
+            return
+        if len(ev.handles) != 1:
+            raise v8value.Mismatch("want a handle (%s), none came" % want.get("kind"))
+        got = ev.handles[0]
+        for k in ("kind", "family"):
+            if k in want and got.get(k) != want[k]:
+                raise v8value.Mismatch("handle: want a %s socket, got %s %s" % (
+                    " ".join(str(want.get(x, "")) for x in ("family", "kind")), got.get("family"), got.get("kind")))
+        if "port" in want:
+            v8value.match(want["port"], got.get("port"), captures, "handle.port")
+        if "same_as" in want:
+            sent = self.sent_handles.get(want["same_as"])
+            if sent is None or sent["inode"] != got["inode"]:
+                raise v8value.Mismatch("handle: want the socket the runner sent as %s, got another one" % want["same_as"])
 
     def expect_frame(self, st):
         if st.get("repeat"):
@@ -365,7 +418,7 @@ class Run:
         if why is None:
             self.captures = caps
             self.last = ev
-            if self.binding != "node-json" and "hello" in ev.obj:
+            if not self.node and "hello" in ev.obj:
                 self.check_requires()
             for s in st.get("should", []):
                 try:
@@ -374,13 +427,13 @@ class Run:
                     self.miss(s.get("checks"), "%s: %s" % (s.get("says", "a recommended form"), m))
             return
         if level == "required":
-            if ev.kind in ("frame", "line"):
-                raise unexpected("the %s differs: %s" % (ev.kind, why), want, ev)
-            raise unexpected("expected %s, got %s" % ("a line" if self.binding == "node-json" else "a frame",
+            if ev.kind in ("frame", "line", "value"):
+                raise unexpected("the %s differs: %s" % ("message" if self.node else "frame", why), want, ev)
+            raise unexpected("expected %s, got %s" % ("a message" if self.node else "a frame",
                                                       ev.decoded(80)), want, ev)
         # An optional frame: a frame of the same kind that differs is wrong;
         # anything else is left for the next step.
-        if ev.kind == "frame" and self.binding != "node-json" and ev.frame.WhichOneof("body") in pattern:
+        if ev.kind == "frame" and not self.node and ev.frame.WhichOneof("body") in pattern:
             raise unexpected("the frame differs: %s" % why, want, ev)
         self.pushed.append(ev)
         if level == "recommended":
@@ -414,19 +467,32 @@ class Run:
                     self.quiet = False
             return
         data, decoded = send_bytes(s, self.captures)
+        message = s.get("json", s.get("value"))
+        if handles.is_internal(message) and message["cmd"] in ("NODE_HANDLE_ACK", "NODE_HANDLE_NACK"):
+            # Spec NODE-15: what the implementation wrote before this answer is looked at first.
+            self.chan.answering()
         self._send(data, decoded, s)
 
     def _send(self, data, decoded, s):
-        if self.binding != "node-json" and len(data) >= 4 and int.from_bytes(data[:4], "big") == len(data) - 4:
+        if not self.node and len(data) >= 4 and int.from_bytes(data[:4], "big") == len(data) - 4:
             f = wire.decode(data[4:])
             if f is not None and f.WhichOneof("body") == "hello" and self.chan.sender.runner_hello is None:
                 self.chan.sender.runner_hello = f.hello
-        fds = []
+        fds, keep = [], []
         for _ in range(s.get("fds", 0)):
-            r, w = os.pipe()
-            os.close(r)
-            fds.append(w)
-        self.log("out", data, decoded + (" [+%d fds]" % len(fds) if fds else ""))
+            fd, more = handles.make({"kind": "pipe"})
+            fds.append(fd)
+        if "handle" in s:
+            # A real socket of the kind the case names, sent as Node.js sends a handle.
+            fd, keep = handles.make(s["handle"])
+            fds.append(os.dup(fd))
+            what = handles.describe(fd)
+            if s["handle"].get("name"):
+                self.sent_handles[s["handle"]["name"]] = what
+            if isinstance(s["handle"].get("port"), dict) and "$capture" in s["handle"]["port"]:
+                self.captures[s["handle"]["port"]["$capture"]] = what.get("port")
+            decoded += " [+a %s %s socket]" % (what.get("family"), what.get("kind"))
+        self.log("out", data, decoded + (" [+%d fds]" % len(fds) if fds and "handle" not in s else ""))
         try:
             if s.get("chunk"):
                 # Spec FRAME-11: the peer must cope with any split; each piece
@@ -443,6 +509,8 @@ class Run:
         finally:
             for fd in fds:
                 os.close(fd)
+            for k in keep:
+                k.close() if hasattr(k, "close") else os.close(k)
         # A write that fails because the peer closed its end is no error of
         # the case: the steps that follow say whether the close was right.
 
@@ -658,6 +726,7 @@ def run_case(case, command, opts):
     steps = case["steps"]
     i = -1
     try:
+        r.check_node()
         if case["role"] == "child":
             r.start_child(command)
         else:

@@ -7,6 +7,7 @@ Usage (each prints what it checked and exits 0, or says what went wrong and exit
   selftest.py watchdog               a parent that stops reading is timed out, its processes stopped, and the run goes on
   selftest.py report                 failure text, -v, the HTML report's order and size
   selftest.py private-schema         a module planted where an older runner generated its schema is never imported
+  selftest.py v8-codec               the reader of the advanced serialization reads Node.js's bytes and refuses hostile ones
 """
 import json
 import os
@@ -64,6 +65,12 @@ CATCHES = {
     "hello-1": (BOTH, ["ROLE/invalid/handshake/eof-before-hello"], False, ["--timeout-ms", "4000"], ""),
     "chan-10": (("parent",), ["parent/valid/lifecycle/exits-while-channel-held"], False, ["--timeout-ms", "4000"], ""),
     "chan-2": (("parent",), ["parent/valid/channel/what-the-child-is-given"], False, [], "fds"),
+    # Node.js's channel: the advanced serialization and handles.
+    "node-12": (BOTH, ["ROLE/valid/node-advanced/*"], False, [], "NODE-12"),
+    "node-14": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False, [],
+                "NODE-14"),
+    "node-15": (BOTH, ["ROLE/valid/node-handles/pass-and-echo", "ROLE/valid/node-advanced/handles"], False, [],
+                "NODE-15"),
 }
 
 # QUIRK: (roles, cases run (globs), cases skipped (globs), the ids whose SHOULDs it may miss)
@@ -85,7 +92,8 @@ def command(role, args):
 def run_suite(role, testee_args, globs, strict=False, extra=(), skip=(), tag=None, report=None):
     """Runs conformance/run; returns (exit status, console text, results by case id)."""
     flag, cmd = command(role, testee_args)
-    argv = [RUN, flag, cmd, "--binding", "all"]
+    # The testee speaks all of Node.js's channel.
+    argv = [RUN, flag, cmd, "--binding", "all", "--node", "advanced,handles"]
     for g in globs:
         argv += ["--run", g.replace("ROLE", role)]
     for g in skip:
@@ -264,6 +272,79 @@ def tests():
             yield "accepts", quirk, role
 
 
+# Values as Node.js 20 writes them (spec section 13.1, and v8.serialize() with Node.js's host object for views).
+NODE_BYTES = [
+    ("ff0f6f220373657149027b01", {"seq": 1}),
+    ("ff0f6f2203636d64220f4e4f44455f48414e444c455f41434b7b01", {"cmd": "NODE_HANDLE_ACK"}),
+    ("ff0f5c000a03010203", {"$view": "Buffer", "hex": "010203"}),
+    ("ff0f5c0004020201", {"$view": "Uint16Array", "hex": "0201"}),
+    ("ff0f6302ac20", "\u20ac"),
+    ("ff0f4e000000000000f83f", 1.5),
+    ("ff0f6f22036269675a20000000000000000001000000000000007b01", {"big": {"$bigint": "18446744073709551616"}}),
+    ("ff0f6f220161490222046c6f6f705e007b02", {"a": 1, "loop": {"$ref": 0}}),
+]
+
+
+def v8_codec():
+    """The suite's reader of V8's serialization reads what Node.js writes, writes what it reads back to the same
+    value, and refuses hostile bytes with its own error, within bounds: nesting, lengths and counts past the bytes
+    left, references that multiply a value, and every truncation of a valid value."""
+    from . import v8value
+    for hx, want in NODE_BYTES:
+        got = v8value.read(bytes.fromhex(hx))
+        try:
+            v8value.match(want, got, {})
+            v8value.match(want, v8value.read(v8value.write(want)), {})
+        except v8value.Mismatch as e:
+            return fail("%s: %s" % (hx, e))
+    # Two spellings of one value are the same value: a one-byte and a two-byte string, an int32 and a double,
+    # a dense and a sparse array.
+    for a, b in (("ff0f220161", "ff0f63026100"), ("ff0f4902", "ff0f4e000000000000f03f"),
+                 ("ff0f410249024904240002", "ff0f61024900490249024904400202")):
+        try:
+            v8value.match(v8value.read(bytes.fromhex(a)), v8value.read(bytes.fromhex(b)), {})
+        except v8value.Mismatch as e:
+            return fail("%s and %s are one value: %s" % (a, b, e))
+    try:
+        v8value.match({"i": 1}, {"i": True}, {})
+        return fail("true matched the number 1")
+    except v8value.Mismatch:
+        pass
+    # Forty arrays, each of the next one and a reference to it: 2**40 values once references are followed.
+    bomb = b"\xff\x0f" + b"A\x02" * 40 + b"o{\x00" + b"".join(b"^" + bytes([i + 1]) + b"$\x00\x02" for i in range(39, -1, -1))
+    hostile = {
+        "nesting past the bound": b"\xff\x0f" + b"A\x01" * 100000,
+        "an array longer than the bytes left": b"\xff\x0f" + b"A\xff\xff\xff\xff\x0f",
+        "a string longer than the bytes left": b"\xff\x0f" + b"\x22\xff\xff\xff\xff\x07ab",
+        "a view longer than the bytes left": b"\xff\x0f" + b"\\\x00\x0a\xff\xff\xff\x7f",
+        "a BigInt past the reader's bound": b"\xff\x0f" + b"Z\xfe\xff\x7f" + b"\x01" * 40,
+        "a varint of 11 bytes": b"\xff\x0f" + b"I" + b"\x80" * 11,
+        "a reference to nothing": b"\xff\x0f" + b"^\x05",
+        "references that multiply": bytes(bomb),
+        "no header": b"I\x02",
+        "bytes after the value": b"\xff\x0f" + b"0" + b"0",
+        "a tag that is none": b"\xff\x0f\xee",
+        "a Map whose count is wrong": b"\xff\x0f;" + b"I\x02I\x04:\x05",
+    }
+    for what, data in hostile.items():
+        try:
+            v8value.read(data)
+            return fail("%s was read" % what)
+        except v8value.Error as e:
+            print("refused: %s: %s" % (what, e))
+    for hx, _ in NODE_BYTES:
+        data = bytes.fromhex(hx)
+        for n in range(len(data)):
+            try:
+                v8value.read(data[:n])
+                return fail("%s cut to %d bytes was read" % (hx, n))
+            except v8value.Error:
+                pass
+    print("read %d values as Node.js writes them; refused %d hostile inputs and every truncation" % (
+        len(NODE_BYTES), len(hostile)))
+    return 0
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv == ["--list"]:
@@ -280,6 +361,8 @@ def main(argv=None):
         return report()
     if argv == ["private-schema"]:
         return private_schema()
+    if argv == ["v8-codec"]:
+        return v8_codec()
     print(__doc__.strip(), file=sys.stderr)
     return 2
 

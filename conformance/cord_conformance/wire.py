@@ -11,6 +11,8 @@ import time
 import types
 import warnings
 
+from . import handles, v8value
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 PROTO = os.path.join(ROOT, "proto", "cord.proto")
@@ -458,16 +460,23 @@ class Event:
         self.obj = obj
         self.fds = list(fds)
         self.detail = detail
+        self.handles = []  # on the Node.js bindings: what the descriptor of a NODE_HANDLE is (handles.describe)
 
     def decoded(self, cut=4096):
         """The event for a person, in words or protobuf text format."""
-        if self.kind in ("frame", "violation"):
+        if self.kind == "violation" and self.frame is None:
+            # A message of a Node.js binding that breaks a rule.
+            t = self.raw[:-1].decode("utf-8", "replace") if self.raw.endswith(b"\n") else v8value.dump(self.obj, cut)
+            t += (" [+%d fds]" % len(self.fds) if self.fds else "") + "  <- breaks " + self.detail
+        elif self.kind in ("frame", "violation"):
             t = text(self.frame) if self.frame is not None else "(undecodable)"
             t += " [+%d fds]" % len(self.fds) if self.fds else ""
             if self.kind == "violation":
                 t += "  <- breaks " + self.detail
         elif self.kind == "line":
             t = self.raw[:-1].decode("utf-8", "replace")
+        elif self.kind == "value":
+            t = v8value.dump(self.obj, cut)
         elif self.kind == "eof":
             t = "end of file"
         elif self.kind == "timeout":
@@ -483,6 +492,12 @@ class Event:
         """One line: the decoded form, then the bytes."""
         h = self.hex(48)
         return self.decoded(300) + ("  |  " + h if h else "")
+
+
+# The longest advanced frame the runner reads from an implementation: the
+# suite's cases send and expect small values; a longer length is reported
+# at once instead of waited for.
+ADVANCED_LIMIT = 64 << 20
 
 
 class Timeout(Exception):
@@ -509,6 +524,10 @@ class Channel:
         self.log = log
         self.read_while_sending = read_while_sending
         self.sender = Sender()
+        # Spec NODE-15: from the end of the implementation's NODE_HANDLE
+        # message (hold_from) to what it had written when the runner began
+        # its answer (hold_until), it may write only answers.
+        self.hold_from = self.hold_until = None
 
     def send(self, data, fds, deadline):
         """Writes all of data, the descriptors with its first byte. False if the peer's end is closed; Timeout at the deadline."""
@@ -582,6 +601,45 @@ class Channel:
         self._read()
         return True
 
+    def node_message(self, raw, obj, kind):
+        """An Event for one message of a Node.js binding, its descriptor found as spec NODE-16 says, checked against NODE-14 and NODE-15."""
+        start = self.pos_used
+        self.pos_used += len(raw)
+        stray = [fd for fd, pos in self.fdq if pos <= start]
+        self.fdq = [(fd, pos) for fd, pos in self.fdq if pos > start]
+        internal = handles.is_internal(obj)
+        cmd = obj["cmd"] if internal else None
+        fds, bad = [], None
+        if stray:
+            bad = "NODE-14: a descriptor came with bytes before this message, which is no NODE_HANDLE"
+        if cmd == "NODE_HANDLE":
+            if self.fdq:
+                fds = [self.fdq.pop(0)[0]]
+            elif not bad:
+                bad = "NODE-14: a NODE_HANDLE message with no descriptor on its first byte"
+        ev = Event(kind, raw, obj=obj, fds=stray + fds)
+        ev.handles = [handles.describe(fd) for fd in fds]
+        if ev.handles and not bad:
+            bad = handles.breaks_type(obj.get("type"), ev.handles[0])
+        if self.hold_from is not None and start >= self.hold_from and \
+                (self.hold_until is None or start < self.hold_until) and cmd not in ("NODE_HANDLE_ACK", "NODE_HANDLE_NACK"):
+            bad = bad or ("NODE-15: a message written after the implementation's NODE_HANDLE and before the "
+                          "runner's answer to it")
+        if cmd == "NODE_HANDLE":
+            self.hold_from, self.hold_until = self.pos_used, None
+        if bad:
+            ev.kind, ev.detail = "violation", bad
+        return ev
+
+    def answering(self):
+        """The runner is about to answer the implementation's NODE_HANDLE: what the implementation wrote before now
+        was written before the answer (spec NODE-15)."""
+        if self.hold_from is None or self.hold_until is not None:
+            return
+        while not self.eof and self._fill(time.monotonic()):
+            pass
+        self.hold_until = self.pos_read
+
     def next(self, deadline):
         """The next Event from the peer."""
         while True:
@@ -589,13 +647,29 @@ class Channel:
                 i = self.buf.find(b"\n")
                 if i >= 0:
                     raw, self.buf = self.buf[:i + 1], self.buf[i + 1:]
-                    # Node.js sends a handle with the line that announces it.
-                    fds, _ = self._take(raw, len(self.fdq))
                     try:
                         obj = json.loads(raw.decode("utf-8"))
                     except Exception:
-                        return Event("garbage", raw, fds=fds, detail="not JSON: " + repr(raw[:60]))
-                    return Event("line", raw, obj=obj, fds=fds)
+                        self.pos_used += len(raw)
+                        return Event("garbage", raw, detail="not JSON: " + repr(raw[:60]))
+                    return self.node_message(raw, obj, "line")
+            elif self.binding == "node-advanced":
+                if len(self.buf) >= 4:
+                    n = int.from_bytes(self.buf[:4], "big")
+                    if n == 0 or n >= 1 << 31 or n > ADVANCED_LIMIT:
+                        raw, self.buf = self.buf, b""
+                        return Event("garbage", raw, detail="a frame of length %d (%s)%s" % (
+                            n, hexs(raw[:4]), ", which NODE-12 forbids" if n == 0 or n >= 1 << 31 else
+                            ", over the runner's limit of %d" % ADVANCED_LIMIT))
+                    if len(self.buf) >= 4 + n:
+                        raw, self.buf = self.buf[:4 + n], self.buf[4 + n:]
+                        try:
+                            obj = v8value.read(raw[4:])
+                        except v8value.Error as e:
+                            self.pos_used += len(raw)
+                            return Event("garbage", raw, detail=("a V8 value the suite does not read: %s" if e.unsupported
+                                                                 else "bytes that are no V8 value (NODE-12): %s") % e)
+                        return self.node_message(raw, obj, "value")
             elif len(self.buf) >= 4:
                 n = int.from_bytes(self.buf[:4], "big")
                 limit = self.sender.runner_hello.max_frame if self.sender.runner_hello is not None else 256

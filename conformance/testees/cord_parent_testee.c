@@ -1,9 +1,12 @@
 /* cord_parent_testee.c: the conformance testee of the C parent SDK: starts the child it is given and follows the testee contract. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cord.h"
@@ -27,7 +30,7 @@ typedef struct {
 
 static pending_t pending[MAX_PENDING];
 static cord_proc_t child;
-static int json_binding;
+static int json_binding, advanced_binding;
 
 /* A reply with a status the SDK refuses to send (spec ERR-2) goes as FAILED (T-3). */
 static void reply_status(uint64_t id, uint32_t status, const cord_msg_t *m) {
@@ -74,13 +77,62 @@ static void send_numbered(int n, const char *kind) {
       m.len = (size_t)snprintf(text, sizeof text, "%d", i);
     }
     m.data = text;
+    if (advanced_binding) {
+      /* {i: N} as a value, which is all the advanced channel carries. */
+      cord_arena_t arena;
+      int r = -1;
+      cord_arena_init(&arena, 0);
+      cord_value_t *v = cord_value_new(&arena, CORD_VALUE_OBJECT);
+      if (v && cord_value_put(&arena, v, "i", cord_value_int32(&arena, i)) == 0)
+        r = cord_send_value(&child, v, NULL, 0);
+      cord_arena_free(&arena);
+      if (r < 0)
+        return;
+      continue;
+    }
     /* Queue past the high-water mark too: the flush below writes it out. */
     if (cord_send(&child, &m) < 0)
       return;
   }
 }
 
-/* Carries out one command; `id` is its request (0 on the json binding). */
+/* On a Node.js binding, a message {"done":WORD} after a command: a JSON
+ * text on json, its value on advanced. */
+static void send_node(const char *json, const cord_value_t *value, int fd) {
+  if (advanced_binding)
+    cord_send_value(&child, value, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+  else {
+    cord_msg_t m = {.payload = CORD_PAYLOAD_JSON, .data = json, .len = strlen(json), .fds = &fd, .nfds = fd >= 0};
+    cord_send(&child, &m);
+  }
+}
+
+/* `handle listen` (Node.js bindings): a listening TCP socket on 127.0.0.1,
+ * port 0, passed as a net.Server handle with {"handle":"listen","port":P}.
+ * The SDK duplicates the descriptor, so this copy is closed at once. */
+static void handle_listen(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t n = sizeof a;
+  cord_arena_t arena;
+  char json[64];
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(fd, 4) < 0 ||
+      getsockname(fd, (struct sockaddr *)&a, &n) < 0) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  snprintf(json, sizeof json, "{\"handle\":\"listen\",\"port\":%u}", ntohs(a.sin_port));
+  cord_arena_init(&arena, 0);
+  cord_value_t *v = cord_value_new(&arena, CORD_VALUE_OBJECT);
+  if (v && cord_value_put(&arena, v, "handle", cord_value_string(&arena, "listen", 6)) == 0 &&
+      cord_value_put(&arena, v, "port", cord_value_int32(&arena, ntohs(a.sin_port))) == 0)
+    send_node(json, v, fd);
+  cord_arena_free(&arena);
+  close(fd);
+}
+
+/* Carries out one command; `id` is its request (0 on the Node.js bindings). */
 static void command(uint64_t id, const char *text, size_t len) {
   char buf[256], word[32] = "", arg[64] = "";
   int n;
@@ -118,6 +170,8 @@ static void command(uint64_t id, const char *text, size_t len) {
     else
       cord_reply(&child, id, 1011, NULL); /* refused: PING-5 */
     return;
+  } else if (!strcmp(word, "handle") && !id && !strcmp(arg, "listen")) {
+    handle_listen();
   } else if (!strcmp(word, "goodbye")) {
     if (id)
       cord_reply(&child, id, 0, NULL);
@@ -133,8 +187,13 @@ static void command(uint64_t id, const char *text, size_t len) {
     cord_reply(&child, id, 0, NULL);
   else {
     char done[64];
+    cord_arena_t arena;
     snprintf(done, sizeof done, "{\"done\":\"%s\"}", word);
-    cord_send_json(&child, done);
+    cord_arena_init(&arena, 0);
+    cord_value_t *v = cord_value_new(&arena, CORD_VALUE_OBJECT);
+    if (v && cord_value_put(&arena, v, "done", cord_value_string(&arena, word, strlen(word))) == 0)
+      send_node(done, v, -1);
+    cord_arena_free(&arena);
   }
 }
 
@@ -153,6 +212,16 @@ static int json_command(const cord_event_t *ev, const char **text, size_t *len) 
   return 1;
 }
 
+/* On the advanced binding a command is the value {conformance: "..."}. */
+static int value_command(const cord_event_t *ev, const char **text, size_t *len) {
+  const cord_value_t *c = ev->value ? cord_value_get(ev->value, "conformance") : NULL;
+  if (!c || c->type != CORD_VALUE_STRING)
+    return 0;
+  *text = c->u.string.ptr;
+  *len = c->u.string.len;
+  return 1;
+}
+
 static void on_message(const cord_event_t *ev) {
   const char *text;
   size_t len;
@@ -168,8 +237,12 @@ static void on_message(const cord_event_t *ev) {
     command(ev->id, ev->data, ev->len);
     return;
   }
-  if (json_binding && json_command(ev, &text, &len)) {
+  if ((json_binding && json_command(ev, &text, &len)) || (advanced_binding && value_command(ev, &text, &len))) {
     command(0, text, len);
+    return;
+  }
+  if (advanced_binding) {
+    cord_send_value(&child, ev->value, ev->fds, ev->nfds); /* T-2, with the handle that came */
     return;
   }
   if (ev->id) {
@@ -193,8 +266,11 @@ int main(int argc, char **argv) {
   o.hello_timeout_ms = 10000;
   o.grace_ms = 5000;
   json_binding = binding && !strcmp(binding, "json");
+  advanced_binding = binding && !strcmp(binding, "advanced");
   if (json_binding)
     o.serialization = CORD_SERIALIZATION_JSON;
+  if (advanced_binding)
+    o.serialization = CORD_SERIALIZATION_ADVANCED;
   if (cord_spawn(&child, argv[1], (const char *const *)argv + 2, &o) < 0) {
     fprintf(stderr, "cord-parent-testee: %s\n", cord_spawn_error());
     return 1;

@@ -1,14 +1,19 @@
-// node_scenario_child.js: a real Node.js child that plays a scripted session with its parent over the json binding, for the recorder.
+// node_scenario_child.js: a real Node.js child that plays a scripted session with its parent over its own channel (json or advanced, handles included), for the recorder.
 'use strict';
 const fs = require('fs');
+const net = require('net');
+const util = require('util');
+const { openHandle, closeHandle } = require('./node_scenario_handles');
 
 // Usage (as a child): node node_scenario_child.js SCRIPT
-// Script actions: `send json TEXT` (waits for the echo), `command TEXT` (waits for {"done":WORD}),
-// `disconnect`, `exit CODE`.
+// Script actions: `send json TEXT` (waits for the echo), `send value JS` (a JavaScript expression; waits
+// for its echo), `send handle listen|socket JS` (the value with a handle; waits for its echo),
+// `command TEXT` (waits for {"done":WORD}), `disconnect`, `exit CODE`.
 const actions = fs.readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
 let waiting = null;
 
-process.on('message', (m) => {
+process.on('message', (m, handle) => {
+  if (handle) closeHandle(handle);
   if (waiting && waiting(m)) waiting = null;
 });
 
@@ -16,10 +21,13 @@ process.on('message', (m) => {
   for (const line of actions) {
     const [verb, ...rest] = line.split(' ');
     if (verb === 'send') {
-      const value = JSON.parse(rest.slice(1).join(' '));
+      const kind = rest[0] === 'handle' ? rest[1] : null;
+      const source = rest.slice(kind ? 2 : 1).join(' ');
+      const value = rest[0] === 'json' ? JSON.parse(source) : new Function(`return (${source});`)();
+      const handle = kind ? await openHandle(kind) : undefined;
       await new Promise((resolve) => {
-        waiting = (m) => (JSON.stringify(m) === JSON.stringify(value) ? (resolve(), true) : false);
-        process.send(value);
+        waiting = (m) => (util.isDeepStrictEqual(m, value) ? (resolve(), true) : false);
+        process.send(value, handle, () => { if (handle instanceof net.Server) handle.close(); });
       });
     } else if (verb === 'command') {
       await new Promise((resolve) => {

@@ -24,7 +24,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
-from cord_conformance import wire  # noqa: E402  (the schema, built from proto/cord.proto)
+from cord_conformance import handles, v8value, wire  # noqa: E402  (wire: the schema, built from proto/cord.proto)
 
 # What --break can break: the rule, and how.
 BREAKS = {
@@ -53,6 +53,9 @@ BREAKS = {
     "hello-12": "the parent waits for a silent child's Hello for ever",
     "hello-13": "the versions are compared before the range is checked",
     "msg-5": "a message with both an id and a reply_to is delivered",
+    "node-12": "on the advanced binding, values go without V8's header (ff 0f), which Node.js refuses",
+    "node-14": "`handle listen` sends its listening socket as a net.Socket",
+    "node-15": "`handle listen` writes {\"done\":\"handle\"} with its NODE_HANDLE message, before the answer",
     "chan-10": "the parent waits for end of file after its child has exited",
     "ping-7": "a Ping whose Pong cannot come is reported as answered",
     "req-5": "a reply to no request ends the channel",
@@ -113,6 +116,9 @@ class Channel:
         self.next_id = 1
         self.outstanding, self.incoming, self.pings = set(), set(), set()
         self.next_nonce = 100
+        self.node_hold = False  # [NODE-15]: our NODE_HANDLE awaits the peer's answer
+        self.held = collections.deque()  # what waits for that answer
+        self.discard = 0  # [NODE-6]: bytes of a frame too long, still to skip
         if binding == "cord" and self.brk != "hello-1":
             self.send_hello()
 
@@ -220,10 +226,38 @@ class Channel:
         except OSError:
             pass
 
-    def send_line(self, obj):
+    def node_bytes(self, obj):
+        """One message of the Node.js binding: a JSON line, or an advanced frame [NODE-4, NODE-12]."""
+        if self.binding == "json":
+            return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+        body = v8value.write(obj)
+        if self.brk == "node-12":
+            body = body[2:]
+        return len(body).to_bytes(4, "big") + body
+
+    def send_line(self, obj, fd=None, answer=False, then=None):
+        """Queues a message of the Node.js binding; with fd, as a handle (NODE_HANDLE around obj), after which nothing
+        but answers is written until the peer has answered [NODE-15]; `then` rides in the same write (a break)."""
         if not self.wr_open:
             return -1011
-        self.txq.append(((json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n").encode(), []))
+        fds = []
+        if fd is not None:
+            kind = handles.describe(fd)
+            typ = "net.Server" if kind.get("kind") == "listen" and self.brk != "node-14" else \
+                "dgram.Socket" if kind.get("kind") == "dgram" else "net.Socket"
+            obj = {"cmd": "NODE_HANDLE", "type": typ, "msg": obj}
+            if typ == "dgram.Socket":
+                obj["dgramType"] = "udp4" if kind.get("family") == "inet" else "udp6"
+            fds = [os.dup(fd)]
+        data = self.node_bytes(obj) + (self.node_bytes(then) if then is not None else b"")
+        if answer:
+            # [NODE-8]: an answer waits behind no message that has not begun to be written.
+            self.txq.insert(1 if self.txq else 0, (data, fds))
+        elif self.node_hold:
+            self.held.append((data, fds))
+        else:
+            self.txq.append((data, fds))
+            self.node_hold = bool(fds)
         return 0
 
     def flush(self, block=False):
@@ -277,6 +311,8 @@ class Channel:
             self.rd_eof = True
         if self.binding == "json":
             self.lines()
+        elif self.binding == "advanced":
+            self.values()
         else:
             self.frames()
 
@@ -451,6 +487,7 @@ class Channel:
             if i < 0:
                 if len(self.rx) > MAX_FRAME:  # [NODE-6]: discarded, the channel lives on
                     self.skip = True
+                    self.pos_used += len(self.rx)
                     self.rx.clear()
                 if self.rd_eof:
                     if self.rx:
@@ -459,7 +496,8 @@ class Channel:
                 break
             line = bytes(self.rx[:i])
             del self.rx[:i + 1]
-            fds, self.fdq = [fd for fd, _ in self.fdq], []
+            start = self.pos_used
+            self.pos_used += i + 1
             if getattr(self, "skip", False):
                 self.skip = False
                 self.events.append(("error", 1001, "a line too long"))
@@ -468,16 +506,76 @@ class Channel:
                 obj = json.loads(line.decode("utf-8"))
             except ValueError:
                 raise Failed(1000, "a line that is not JSON")
-            if isinstance(obj, dict) and isinstance(obj.get("cmd"), str) and obj["cmd"].startswith("NODE_") \
-                    and len(obj["cmd"]) > 5:
-                for fd in fds:  # [NODE-8]
-                    os.close(fd)
-                if obj["cmd"] == "NODE_HANDLE":
-                    self.send_line({"cmd": "NODE_HANDLE_NACK"})
-                continue  # [NODE-7]
-            for fd in fds:
+            self.node_in(obj, start)
+
+    def values(self):
+        """Frames of the advanced binding [NODE-12, NODE-13]."""
+        while not self.closed:
+            if self.discard:
+                n = min(self.discard, len(self.rx))
+                del self.rx[:n]
+                self.pos_used += n
+                self.discard -= n
+                if not self.discard:
+                    self.events.append(("error", 1001, "a frame too long"))  # [NODE-6]
+            elif len(self.rx) >= 4:
+                n = int.from_bytes(self.rx[:4], "big")
+                if n == 0 or n >= 1 << 31:
+                    raise Failed(1000, "an advanced frame of length %d" % n)
+                if n > MAX_FRAME:
+                    self.discard = 4 + n
+                    continue
+                if len(self.rx) >= 4 + n:
+                    body = bytes(self.rx[4:4 + n])
+                    del self.rx[:4 + n]
+                    start = self.pos_used
+                    self.pos_used += 4 + n
+                    try:
+                        obj = v8value.read(body)
+                    except v8value.Error as e:
+                        if not e.unsupported:
+                            raise Failed(1000, "bytes that are no V8 value: %s" % e)
+                        self.events.append(("error", 1000, "a value this implementation does not read: %s" % e))
+                        continue
+                    self.node_in(obj, start)
+                    continue
+            if self.rd_eof:
+                if self.rx or self.discard:
+                    raise Failed(1002, "the stream ended inside a frame", tell=False)  # [NODE-10]
+                self.peer_ended()
+            break
+
+    def node_in(self, obj, start):
+        """One message of a Node.js binding that began at stream position start, with its handle if any [NODE-7, NODE-8, NODE-16]."""
+        stray = [fd for fd, pos in self.fdq if pos <= start]
+        self.fdq = [(fd, pos) for fd, pos in self.fdq if pos > start]
+        for fd in stray:  # [NODE-16]: a descriptor that came with no NODE_HANDLE
+            os.close(fd)
+        if not handles.is_internal(obj):
+            self.events.append(("line", obj, None, None))
+            return
+        cmd = obj["cmd"]
+        if cmd == "NODE_HANDLE":
+            fd = self.fdq.pop(0)[0] if self.fdq else None
+            ok = fd is not None and handles.breaks_type(obj.get("type"), handles.describe(fd)) is None
+            self.send_line({"cmd": "NODE_HANDLE_ACK" if ok else "NODE_HANDLE_NACK"}, answer=True)
+            if not ok and fd is not None:
                 os.close(fd)
-            self.events.append(("line", obj))
+                fd = None
+            if not handles.is_internal(obj.get("msg")):
+                # [NODE-16]: a refused handle's message still comes, without it.
+                self.events.append(("line", obj.get("msg"), fd, obj.get("type") if fd is not None else None))
+            elif fd is not None:
+                os.close(fd)
+        elif cmd in ("NODE_HANDLE_ACK", "NODE_HANDLE_NACK") and self.node_hold:
+            if cmd == "NODE_HANDLE_NACK":
+                self.events.append(("error", 1010, "the peer refused our handle"))  # [NODE-15]
+            self.node_hold = False
+            while self.held and not self.node_hold:
+                data, fds = self.held.popleft()
+                self.txq.append((data, fds))
+                self.node_hold = bool(fds)
+        # Every other internal message is Node.js's own [NODE-7].
 
     # ---- failing and closing ----------------------------------------------------------------------
 
@@ -550,7 +648,7 @@ class Testee:
                     del self.waiting[cid]
                     ch.reply(cid, ev[2])
         elif kind == "line":
-            self.node_line(ev[1])
+            self.node_line(ev[1], ev[2])
 
     def command(self, m, fds):
         ch = self.ch
@@ -601,21 +699,36 @@ class Testee:
     def goodbye(self):
         self.ch.goodbye(reason=1 if self.role == "parent" else 0)
 
-    def node_line(self, obj):
+    def node_line(self, obj, fd=None):
         ch = self.ch
         if isinstance(obj, dict) and isinstance(obj.get("conformance"), str):
             word, _, arg = obj["conformance"].partition(" ")
+            if fd is not None:
+                os.close(fd)
             if word == "send":
                 for i in range(1, int(arg) + 1):
                     ch.send_line({"i": i})
             elif word == "env" and self.role == "child":
                 ch.send_line(env_report(ch))
+            elif word == "handle" and arg == "listen":
+                server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                server.bind(("127.0.0.1", 0))
+                server.listen(4)
+                msg = {"handle": "listen", "port": server.getsockname()[1]}
+                if ch.brk == "node-15":
+                    ch.send_line(msg, server.fileno(), then={"done": word})
+                    server.close()
+                    return
+                ch.send_line(msg, server.fileno())
+                server.close()
             ch.send_line({"done": word})
             if word == "exit" and self.role == "child":
                 ch.flush(block=True)
                 os._exit(int(arg))
             return
-        ch.send_line(obj)
+        ch.send_line(obj, fd)  # T-2, with the handle that came, as the same type
+        if fd is not None:
+            os.close(fd)
 
 
 def env_report(ch):
@@ -645,10 +758,11 @@ def find_channel():
     if value is None:
         sys.stderr.write("py-testee: a Cord child, to be started by a Cord parent: no CORD_CHANNEL_FD\n")
         sys.exit(64)
-    if binding == "json" and os.environ.get("NODE_CHANNEL_SERIALIZATION_MODE", "json") != "json":
-        sys.stderr.write("py-testee: NODE_CHANNEL_SERIALIZATION_MODE=%s: only json\n"
-                         % os.environ["NODE_CHANNEL_SERIALIZATION_MODE"])
-        sys.exit(64)
+    if binding == "json":
+        binding = os.environ.get("NODE_CHANNEL_SERIALIZATION_MODE", "json")
+        if binding not in ("json", "advanced"):  # [NODE-3]
+            sys.stderr.write("py-testee: NODE_CHANNEL_SERIALIZATION_MODE=%s: json or advanced only\n" % binding)
+            sys.exit(64)
     if not value.isdigit() or value != str(int(value)):
         sys.stderr.write("py-testee: %s=%r: not a decimal number\n" % (name, value))
         sys.exit(64)
@@ -730,6 +844,8 @@ def child_gone(ch, t):
                 ch.rd_eof = True
                 if ch.binding == "json":
                     ch.lines()
+                elif ch.binding == "advanced":
+                    ch.values()
                 else:
                     ch.frames()
             while ch.events:
@@ -741,13 +857,16 @@ def child_gone(ch, t):
 
 
 def run_parent(opts, argv):
-    binding = "json" if os.environ.get("CORD_CONFORMANCE_BINDING") == "json" else "cord"
+    binding = os.environ.get("CORD_CONFORMANCE_BINDING") or "cord"
+    if binding not in ("cord", "json", "advanced"):
+        sys.stderr.write("py-testee: CORD_CONFORMANCE_BINDING=%s: cord, json or advanced\n" % binding)
+        sys.exit(1)
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
     env = dict(os.environ)
     for k in ("CORD_CHANNEL_FD", "NODE_CHANNEL_FD", "NODE_CHANNEL_SERIALIZATION_MODE", "CORD_CONFORMANCE_BINDING"):
         env.pop(k, None)
-    if binding == "json":
-        env["NODE_CHANNEL_FD"], env["NODE_CHANNEL_SERIALIZATION_MODE"] = "3", "json"
+    if binding != "cord":
+        env["NODE_CHANNEL_FD"], env["NODE_CHANNEL_SERIALIZATION_MODE"] = "3", binding
     else:
         env["CORD_CHANNEL_FD"] = "3"
     extra = os.open("/dev/null", os.O_RDONLY) if opts.brk == "chan-2" else None

@@ -219,7 +219,7 @@ int cord__node_send(cord__core_t *k, const cord_msg_t *m, const cord_value_t *va
   const char *type = NULL;
   int *dup = NULL, r;
   size_t n;
-  if (!value && (m->payload != CORD_PAYLOAD_JSON))
+  if (!value && (m->payload != CORD_PAYLOAD_JSON || advanced(k)))
     return cord__core_refuse(k, CORD_ENODE, advanced(k) ? "Node.js's advanced channel carries values: see cord_send_value()"
                                                        : "Node.js's json channel carries one-way JSON messages only (NODE-9)");
   if (value && !advanced(k))

@@ -259,6 +259,19 @@ Test(node_advanced_edges, internal_messages_are_not_delivered) {
   cord_arena_free(&A);
 }
 
+Test(node_advanced_edges, json_text_is_refused) {
+  cord_proc_t c;
+  uint8_t b[16];
+  int peer;
+  attach(&c, &peer, 0);
+  /* Spec NODE-12: a JSON line is no frame Node.js reads on this channel. */
+  cr_expect_eq(cord_send_json(&c, "{\"i\":1}"), CORD_ENODE);
+  cr_expect(strstr(cord_proc_detail(&c), "cord_send_value") != NULL, "%s", cord_proc_detail(&c));
+  cr_expect_eq(recv(peer, b, sizeof b, MSG_DONTWAIT), -1, "nothing is written");
+  close(peer);
+  cord_proc_close(&c);
+}
+
 Test(node_advanced_edges, a_stray_descriptor_is_closed) {
   cord_proc_t c;
   uint8_t b[256];
