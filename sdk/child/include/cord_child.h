@@ -118,7 +118,9 @@ typedef enum cord_chan_event_type {
   CORD_CHAN_EV_CANCEL = 2,  /* the parent cancelled request `id`, which is not answered yet [REQ-7] */
   CORD_CHAN_EV_PONG = 3,    /* the Pong for the Ping sent with nonce `id`; status 1011 (CLOSED): none can come [PING-7] */
   CORD_CHAN_EV_CLOSED = 4,  /* own request `reply_to` ended without a reply (status 1011, CLOSED) [REQ-9] */
-  CORD_CHAN_EV_ERROR = 5    /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6] */
+  CORD_CHAN_EV_ERROR = 5,   /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6, NODE-16] */
+  CORD_CHAN_EV_HANDLE = 6   /* Node.js binding: the parent's answer to the handle sent last; status 0 (NODE_HANDLE_ACK)
+                             * or 1010 UNSUPPORTED (NODE_HANDLE_NACK: Node.js dropped the message and its handle) [NODE-15] */
 } cord_chan_event_type_t;
 
 /* cord_chan_msg_t.payload and cord_chan_out_t.payload: the payload kind,
@@ -161,7 +163,8 @@ typedef struct cord_chan_out {
   const pb_msgdesc_t *fields; /* typed: when set, src is encoded with these nanopb fields instead of data */
   const void *src;            /* typed: the nanopb struct to encode straight into the frame */
   uint32_t status;            /* cord_chan_reply() only: 0, a protocol code 1000..1999, or >= 10000 */
-  unsigned nfds;              /* descriptors to pass (duplicates: the program keeps its own) */
+  unsigned nfds;              /* descriptors to pass (duplicates: the program keeps its own); on the Node.js
+                               * binding at most one, a socket passed as a handle [NODE-14] */
   const int *fds;
 } cord_chan_out_t;
 
@@ -183,7 +186,8 @@ typedef struct cord_chan {
   uint32_t txn;            /* bytes queued at the start of the transmit buffer (CORD_CHAN_F_BATCH) */
   uint32_t peer_max;       /* the parent's max_frame: 256 until its Hello [FRAME-4] */
   int fd, err;             /* the channel; the final result once the parent's direction ended */
-  uint8_t state, flags;
+  uint8_t state;
+  uint16_t flags;
 #ifndef CORD_CHILD_NO_FDS
   /* Received descriptors [FD-5]: fdq[0, head) were claimed by the last
    * frame, fdq[head, head + nq) wait; the first n0 of them came with the
