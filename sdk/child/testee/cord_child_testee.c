@@ -270,15 +270,20 @@ static void on_node(const cord_chan_msg_t *m) {
     }
   while (k && k < e && (*k == ' ' || *k == ':'))
     k++;
+  /* A handle comes alone (spec NODE-8); the SDK's queue, where m->fds
+   * points, is reused by the next receive, which a send may make. */
+  int fd = m->nfds ? m->fds[0] : -1;
   if (!k || k >= e || *k != '"') {
-    cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = p, .len = m->data.len, .fds = m->fds,
+    cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = p, .len = m->data.len, .fds = &fd,
                          .nfds = m->nfds, .type_name = (const char *)m->type_name.ptr,
                          .type_name_len = m->type_name.len};
     send_node(&o);
-    for (unsigned i = 0; i < m->nfds; i++)
-      close(m->fds[i]); /* the parent has its own now */
+    if (fd >= 0)
+      close(fd); /* the parent has its own now */
     return;
   }
+  if (fd >= 0)
+    close(fd); /* a command has no use for it */
   for (k++; k < e && *k != '"' && n < sizeof text - 1; k++)
     text[n++] = *k;
   text[n] = 0;
@@ -292,12 +297,8 @@ static void on_node(const cord_chan_msg_t *m) {
   } else if (!strcmp(word, "handle") && !strcmp(arg1, "listen")) {
     handle_listen();
   } else if (strcmp(word, "exit")) {
-    for (unsigned i = 0; i < m->nfds; i++)
-      close(m->fds[i]);
     return; /* nothing else can be done on the binding */
   }
-  for (unsigned i = 0; i < m->nfds; i++)
-    close(m->fds[i]);
   n = (size_t)snprintf(b, sizeof b, "{\"done\":\"%s\"}", word);
   send_node(&(cord_chan_out_t){.payload = CORD_PAYLOAD_JSON, .data = b, .len = n});
   if (!strcmp(word, "exit"))
