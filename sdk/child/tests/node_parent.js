@@ -87,7 +87,7 @@ async function check(name, fn) {
 
 async function main() {
   await check('echo, commands and exit code (spawn with stdio ipc)', async () => {
-    const { child, next, exited } = start('spawn', testee);
+    const { child, next, nextWithHandle, exited } = start('spawn', testee);
     child.send({ a: 1, s: 'x\u2028y', n: [1.5, null, true] });
     assert.deepStrictEqual(await next(), { a: 1, s: 'x\u2028y', n: [1.5, null, true] });
     child.send('a plain string');
@@ -105,7 +105,10 @@ async function main() {
     await listening(server);
     child.send({ with: 'handle' }, server);
     child.send({ after: 'handle' });
-    assert.deepStrictEqual(await next(), { with: 'handle' });
+    const [echo, echoed] = await nextWithHandle();
+    assert.deepStrictEqual(echo, { with: 'handle' });
+    assert.ok(echoed instanceof net.Server, 'echoed with its handle');
+    echoed.close();
     assert.deepStrictEqual(await next(), { after: 'handle' });
     server.close();
 
@@ -197,6 +200,7 @@ async function main() {
     back.write('echo me');
     assert.strictEqual(String(await new Promise((resolve) => back.once('data', resolve))), 'echo me');
     back.destroy();
+    near.destroy(); // this parent's own copy of the socket it passed
     far.close();
     child.disconnect();
     assert.deepStrictEqual(await exited, { code: 0, signal: null });
