@@ -93,7 +93,9 @@ typedef struct cord_chan_cfg {
   /* Descriptor queue: room for received descriptors. Owned by the caller;
    * must stay valid until cord_chan_close(). The Hello declares max_fds =
    * min(fdq_len, CORD_CHILD_MAX_FDS); NULL or 0 declares 0, and the parent
-   * then passes none. Ignored when CORD_CHILD_NO_FDS is defined. */
+   * then passes none. On the Node.js binding it holds the descriptors of
+   * handles, two waiting at most [NODE-16]; NULL or 0 refuses every
+   * handle. Ignored when CORD_CHILD_NO_FDS is defined. */
   int *fdq;
   unsigned fdq_len;
   /* Implementation name and version for the Hello (diagnostics only);
@@ -146,7 +148,8 @@ typedef struct cord_chan_msg {
   uint32_t status;   /* reply status: 0 success, else a code of the error table; or the code (ERROR) */
   unsigned nfds;     /* descriptors passed with the message; they belong to the program from now on */
   const int *fds;    /* nfds descriptors, close-on-exec, in the order the parent attached them */
-  cord_span_t type_name; /* typed payload: the message's full type name */
+  cord_span_t type_name; /* typed payload: the message's full type name; Node.js binding: the handle's type
+                          * (net.Server, net.Socket, net.Native, dgram.Socket, dgram.Native) when nfds is 1 */
   cord_span_t data;  /* json text, raw bytes or typed value; ERROR: its detail */
 } cord_chan_msg_t;
 
@@ -156,7 +159,8 @@ typedef struct cord_chan_msg {
  */
 typedef struct cord_chan_out {
   int payload;                /* CORD_PAYLOAD_* */
-  const char *type_name;      /* typed: full type name, e.g. "example.v1.Job" */
+  const char *type_name;      /* typed: full type name, e.g. "example.v1.Job"; Node.js binding with a
+                               * descriptor: the handle's type, NULL to name it from the descriptor */
   size_t type_name_len;       /* bytes at type_name; 0: type_name is NUL-terminated */
   const void *data;           /* json text, raw bytes, or an encoded typed value */
   size_t len;                 /* bytes at data */
@@ -288,6 +292,12 @@ void cord_chan_open_or_exit_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const 
  * cord_chan_recv: waits for the next message or event and stores it in *m
  * (caller-owned, overwritten whole).
  *
+ * On the Node.js binding, a handle whose descriptor is what its type says
+ * is answered NODE_HANDLE_ACK and comes as a message with nfds 1 and the
+ * type in type_name; any other is answered NACK, its descriptor closed,
+ * and it comes as CORD_CHAN_EV_ERROR (status 1010, the line as data),
+ * followed by its message without a descriptor [NODE-8, NODE-16].
+ *
  * Pings are answered inside [PING-2]; unknown frame kinds are skipped
  * [FRAME-8]; replies naming no outstanding request are discarded [REQ-5];
  * cancels of answered requests are ignored [REQ-8]. When the parent's
@@ -339,8 +349,19 @@ int cord_chan_is_node(const cord_chan_t *ch);
 
 /*
  * cord_chan_send: sends a one-way message. *out is read during the call
- * only. On the Node.js binding only a json payload without descriptors can
- * be sent [NODE-9]: one line, the text followed by 0a.
+ * only. On the Node.js binding only a json payload can be sent [NODE-9]:
+ * one line, the text followed by 0a, with at most one descriptor, a
+ * socket that goes as a handle [NODE-14]: a listening stream socket as a
+ * net.Server, another TCP or AF_UNIX stream socket as a net.Socket, a UDP
+ * socket as a dgram.Socket, or as the type out->type_name names when the
+ * descriptor is what that type says (net.Native, dgram.Native). Node.js
+ * answers a handle before it takes anything more [NODE-15]: until its
+ * answer has been received (CORD_CHAN_EV_HANDLE), later sends are queued
+ * in the transmit buffer and return 0, and a send that does not fit there,
+ * or a second handle, returns -EAGAIN; receive until the answer, then
+ * send again. The queue goes once the answer is read (with
+ * CORD_CHAN_F_BATCH, as that flag says). A NACK means Node.js dropped the
+ * message and its handle.
  *
  * Returns 0 once the whole frame is written (with CORD_CHAN_F_BATCH: once
  * it is queued; a failure to write what is queued is returned by the call
@@ -348,7 +369,10 @@ int cord_chan_is_node(const cord_chan_t *ch);
  * exceeds the parent's max_frame or the transmit buffer, or descriptors
  * exceed the parent's max_fds [FRAME-2, FD-1]; nothing is sent then.
  * CORD_ENODE when the binding cannot carry it: not one-way json, an empty
- * or multi-line text, an internal NODE_ message [NODE-4, NODE-7, NODE-9].
+ * or multi-line text, an internal NODE_ message, more than one
+ * descriptor, or one that is no socket Node.js takes (a pipe, a file...)
+ * or not what the named type says [NODE-4, NODE-7, NODE-9, NODE-14].
+ * -ENOTSUP for a descriptor when CORD_CHILD_NO_FDS is defined.
  * -EINVAL for a bad *out. CORD_ECLOSED after the own Goodbye or a failure;
  * -EPIPE when the parent has closed its end [END-6]. SIGPIPE is never
  * raised. The parent SDK returns the same codes for the same misuse.
@@ -466,7 +490,8 @@ int cord_chan_goodbye(cord_chan_t *ch);
  * blocking until they are written (as a send does without the flag).
  * Returns 0 (also when nothing was queued), or the failure of the write,
  * as cord_chan_send() returns it: the queued frames are then discarded,
- * and later sends fail.
+ * and later sends fail. -EAGAIN, writing nothing, while a handle sent on
+ * the Node.js binding awaits the parent's answer [NODE-15].
  *
  * Example usage:
  *   cord_chan_send(&ch, &progress);   // queued
@@ -479,7 +504,9 @@ int cord_chan_flush(cord_chan_t *ch);
  * cord_chan_close: ends the channel as spec END-8 asks: sends Goodbye if it
  * has not been sent and the channel has not failed, closes the descriptor
  * and every received descriptor not yet handed over [FD-9]. Every queued
- * send is written first [END-7]. Returns cord_chan_exit_status(), so a
+ * send is written first [END-7]; on the Node.js binding, what waits behind
+ * a handle of ours first has the parent's answer read, and messages that
+ * arrive meanwhile are dropped. Returns cord_chan_exit_status(), so a
  * child can end with `return cord_chan_close(&ch);`. Closing twice is
  * harmless.
  *
