@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cord_child.h"
+#include "fuzz_fds.h"
 
 /*
  * The input is what a parent writes after its Hello. Its first byte
@@ -34,23 +35,6 @@ static const uint8_t hello_parent[] = {0x00, 0x00, 0x00, 0x26, 0x0a, 0x24, 0x0d,
                                        0x38, 0x92, 0x21, 0x42, 0x06, 0x63, 0x6f, 0x72, 0x64, 0x2d, 0x63, 0x4a,
                                        0x05, 0x31, 0x2e, 0x30, 0x2e, 0x30};
 
-/* The sockets this process holds. Only sockets: libFuzzer's own thread
- * that watches the memory opens files at any moment, and a channel and
- * what crosses it in these harnesses are sockets. */
-static int count_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    char path[300], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t k = readlink(path, target, sizeof target - 1);
-    if (k > 0 && (target[k] = '\0', !strncmp(target, "socket:", 7)))
-      n++;
-  }
-  closedir(d);
-  return n;
-}
 
 #define CHECK(cond)                                                                              \
   do {                                                                                           \
@@ -76,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   data++;
   size--;
   if (baseline < 0)
-    baseline = count_fds();
+    baseline = fuzz_count_fds(0);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -160,6 +144,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cord_chan_close(&ch);
   close(sv[0]);
   free(all);
-  CHECK(count_fds() == baseline);
+  CHECK(fuzz_count_fds(0) == baseline);
   return 0;
 }

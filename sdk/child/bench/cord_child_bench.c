@@ -88,12 +88,36 @@ static void phase_cycle(void) {
   check(cord_chan_close(&ch) == 0, "close");
 }
 
-/* Phase 3: the Node.js binding: a handle refused, a line in, a line out. */
+/* Writes bytes with one descriptor on their first byte, as Node.js passes a handle. */
+static void put_fd(const void *b, size_t n, int fd) {
+  union {
+    struct cmsghdr h;
+    char b[CMSG_SPACE(sizeof(int))];
+  } u;
+  struct iovec v = {.iov_base = (void *)b, .iov_len = n};
+  struct msghdr mh = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
+  memset(&u, 0, sizeof u);
+  u.h.cmsg_level = SOL_SOCKET;
+  u.h.cmsg_type = SCM_RIGHTS;
+  u.h.cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(&u.h), &fd, sizeof fd);
+  if (sendmsg(parent, &mh, 0) != (ssize_t)n)
+    exit(1);
+}
+
+/* Phase 3: the Node.js binding: a handle taken and passed back, a line in
+ * and out while the parent's answer is awaited, the answer, the end. */
 static void phase_node(void) {
-  cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx};
+  static int fdq[1];
+  cord_chan_cfg_t cfg = {.rx = rx, .rx_len = sizeof rx, .tx = tx, .tx_len = sizeof tx, .fdq = fdq, .fdq_len = 1};
   check(cord_chan_open(&ch, &cfg) == 0, "node open");
+  check(cord_chan_recv(&ch, &m) == 1 && m.nfds == 1, "node receive a handle");
+  cord_chan_out_t again = {.payload = CORD_PAYLOAD_JSON, .data = m.data.ptr, .len = m.data.len, .fds = m.fds, .nfds = 1};
+  check(cord_chan_send(&ch, &again) == 0, "node send a handle");
+  close(m.fds[0]);
   check(cord_chan_recv(&ch, &m) == 1, "node receive");
   check(cord_chan_send_json(&ch, (const char *)m.data.ptr, m.data.len) == 0, "node send");
+  check(cord_chan_recv(&ch, &m) == 1 && m.type == CORD_CHAN_EV_HANDLE && m.status == 0, "node answer");
   check(cord_chan_recv(&ch, &m) == 0, "node end");
   check(cord_chan_close(&ch) == 0, "node close");
 }
@@ -127,17 +151,24 @@ int main(void) {
   close(parent);
 
   channel(1);
-  static const char lines[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\",\"msg\":{}}\n{\"seq\":1}\n";
+  static const char handle[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{}}\n",
+                    lines[] = "{\"seq\":1}\n{\"cmd\":\"NODE_HANDLE_ACK\"}\n";
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
+    exit(1);
+  put_fd(handle, sizeof handle - 1, sp[0]);
+  close(sp[0]);
   put(lines, sizeof lines - 1);
   shutdown(parent, SHUT_WR);
   s_node = run(phase_node);
   close(parent);
+  close(sp[1]);
 
   /* One line per figure: name, value, unit, then the note. */
   printf("stack_open %zu bytes open + handshake\n", s_open);
   printf("stack_cycle %zu bytes receive typed request, decode, reply from a struct, ping, goodbye, close\n",
          s_cycle);
-  printf("stack_node %zu bytes Node.js binding: handle refused, line in, line out, end\n", s_node);
+  printf("stack_node %zu bytes Node.js binding: handle in and out, lines in and out, answer, end\n", s_node);
   printf("allocations %ld calls over all three phases\n", alloc_calls);
   printf("sizeof_chan %zu bytes cord_chan_t, in the caller's memory\n", sizeof(cord_chan_t));
   printf("sizeof_msg %zu bytes cord_chan_msg_t\n", sizeof(cord_chan_msg_t));

@@ -93,7 +93,9 @@ typedef struct cord_chan_cfg {
   /* Descriptor queue: room for received descriptors. Owned by the caller;
    * must stay valid until cord_chan_close(). The Hello declares max_fds =
    * min(fdq_len, CORD_CHILD_MAX_FDS); NULL or 0 declares 0, and the parent
-   * then passes none. Ignored when CORD_CHILD_NO_FDS is defined. */
+   * then passes none. On the Node.js binding it holds the descriptors of
+   * handles, two waiting at most [NODE-16]; NULL or 0 refuses every
+   * handle. Ignored when CORD_CHILD_NO_FDS is defined. */
   int *fdq;
   unsigned fdq_len;
   /* Implementation name and version for the Hello (diagnostics only);
@@ -118,7 +120,9 @@ typedef enum cord_chan_event_type {
   CORD_CHAN_EV_CANCEL = 2,  /* the parent cancelled request `id`, which is not answered yet [REQ-7] */
   CORD_CHAN_EV_PONG = 3,    /* the Pong for the Ping sent with nonce `id`; status 1011 (CLOSED): none can come [PING-7] */
   CORD_CHAN_EV_CLOSED = 4,  /* own request `reply_to` ended without a reply (status 1011, CLOSED) [REQ-9] */
-  CORD_CHAN_EV_ERROR = 5    /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6] */
+  CORD_CHAN_EV_ERROR = 5,   /* a non-fatal problem report with code `status` and text `data` [ERR-3, NODE-6, NODE-16] */
+  CORD_CHAN_EV_HANDLE = 6   /* Node.js binding: the parent's answer to the handle sent last; status 0 (NODE_HANDLE_ACK)
+                             * or 1010 UNSUPPORTED (NODE_HANDLE_NACK: Node.js dropped the message and its handle) [NODE-15] */
 } cord_chan_event_type_t;
 
 /* cord_chan_msg_t.payload and cord_chan_out_t.payload: the payload kind,
@@ -144,7 +148,8 @@ typedef struct cord_chan_msg {
   uint32_t status;   /* reply status: 0 success, else a code of the error table; or the code (ERROR) */
   unsigned nfds;     /* descriptors passed with the message; they belong to the program from now on */
   const int *fds;    /* nfds descriptors, close-on-exec, in the order the parent attached them */
-  cord_span_t type_name; /* typed payload: the message's full type name */
+  cord_span_t type_name; /* typed payload: the message's full type name; Node.js binding: the handle's type
+                          * (net.Server, net.Socket, net.Native, dgram.Socket, dgram.Native) when nfds is 1 */
   cord_span_t data;  /* json text, raw bytes or typed value; ERROR: its detail */
 } cord_chan_msg_t;
 
@@ -154,14 +159,16 @@ typedef struct cord_chan_msg {
  */
 typedef struct cord_chan_out {
   int payload;                /* CORD_PAYLOAD_* */
-  const char *type_name;      /* typed: full type name, e.g. "example.v1.Job" */
+  const char *type_name;      /* typed: full type name, e.g. "example.v1.Job"; Node.js binding with a
+                               * descriptor: the handle's type, NULL to name it from the descriptor */
   size_t type_name_len;       /* bytes at type_name; 0: type_name is NUL-terminated */
   const void *data;           /* json text, raw bytes, or an encoded typed value */
   size_t len;                 /* bytes at data */
   const pb_msgdesc_t *fields; /* typed: when set, src is encoded with these nanopb fields instead of data */
   const void *src;            /* typed: the nanopb struct to encode straight into the frame */
   uint32_t status;            /* cord_chan_reply() only: 0, a protocol code 1000..1999, or >= 10000 */
-  unsigned nfds;              /* descriptors to pass (duplicates: the program keeps its own) */
+  unsigned nfds;              /* descriptors to pass (duplicates: the program keeps its own); on the Node.js
+                               * binding at most one, a socket passed as a handle [NODE-14] */
   const int *fds;
 } cord_chan_out_t;
 
@@ -183,7 +190,8 @@ typedef struct cord_chan {
   uint32_t txn;            /* bytes queued at the start of the transmit buffer (CORD_CHAN_F_BATCH) */
   uint32_t peer_max;       /* the parent's max_frame: 256 until its Hello [FRAME-4] */
   int fd, err;             /* the channel; the final result once the parent's direction ended */
-  uint8_t state, flags;
+  uint8_t state;
+  uint16_t flags;
 #ifndef CORD_CHILD_NO_FDS
   /* Received descriptors [FD-5]: fdq[0, head) were claimed by the last
    * frame, fdq[head, head + nq) wait; the first n0 of them came with the
@@ -284,6 +292,12 @@ void cord_chan_open_or_exit_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, const 
  * cord_chan_recv: waits for the next message or event and stores it in *m
  * (caller-owned, overwritten whole).
  *
+ * On the Node.js binding, a handle whose descriptor is what its type says
+ * is answered NODE_HANDLE_ACK and comes as a message with nfds 1 and the
+ * type in type_name; any other is answered NACK, its descriptor closed,
+ * and it comes as CORD_CHAN_EV_ERROR (status 1010, the line as data),
+ * followed by its message without a descriptor [NODE-8, NODE-16].
+ *
  * Pings are answered inside [PING-2]; unknown frame kinds are skipped
  * [FRAME-8]; replies naming no outstanding request are discarded [REQ-5];
  * cancels of answered requests are ignored [REQ-8]. When the parent's
@@ -335,8 +349,19 @@ int cord_chan_is_node(const cord_chan_t *ch);
 
 /*
  * cord_chan_send: sends a one-way message. *out is read during the call
- * only. On the Node.js binding only a json payload without descriptors can
- * be sent [NODE-9]: one line, the text followed by 0a.
+ * only. On the Node.js binding only a json payload can be sent [NODE-9]:
+ * one line, the text followed by 0a, with at most one descriptor, a
+ * socket that goes as a handle [NODE-14]: a listening stream socket as a
+ * net.Server, another TCP or AF_UNIX stream socket as a net.Socket, a UDP
+ * socket as a dgram.Socket, or as the type out->type_name names when the
+ * descriptor is what that type says (net.Native, dgram.Native). Node.js
+ * answers a handle before it takes anything more [NODE-15]: until its
+ * answer has been received (CORD_CHAN_EV_HANDLE), later sends are queued
+ * in the transmit buffer and return 0, and a send that does not fit there,
+ * or a second handle, returns -EAGAIN; receive until the answer, then
+ * send again. The queue goes once the answer is read (with
+ * CORD_CHAN_F_BATCH, as that flag says). A NACK means Node.js dropped the
+ * message and its handle.
  *
  * Returns 0 once the whole frame is written (with CORD_CHAN_F_BATCH: once
  * it is queued; a failure to write what is queued is returned by the call
@@ -344,7 +369,10 @@ int cord_chan_is_node(const cord_chan_t *ch);
  * exceeds the parent's max_frame or the transmit buffer, or descriptors
  * exceed the parent's max_fds [FRAME-2, FD-1]; nothing is sent then.
  * CORD_ENODE when the binding cannot carry it: not one-way json, an empty
- * or multi-line text, an internal NODE_ message [NODE-4, NODE-7, NODE-9].
+ * or multi-line text, an internal NODE_ message, more than one
+ * descriptor, or one that is no socket Node.js takes (a pipe, a file...)
+ * or not what the named type says [NODE-4, NODE-7, NODE-9, NODE-14].
+ * -ENOTSUP for a descriptor when CORD_CHILD_NO_FDS is defined.
  * -EINVAL for a bad *out. CORD_ECLOSED after the own Goodbye or a failure;
  * -EPIPE when the parent has closed its end [END-6]. SIGPIPE is never
  * raised. The parent SDK returns the same codes for the same misuse.
@@ -462,7 +490,8 @@ int cord_chan_goodbye(cord_chan_t *ch);
  * blocking until they are written (as a send does without the flag).
  * Returns 0 (also when nothing was queued), or the failure of the write,
  * as cord_chan_send() returns it: the queued frames are then discarded,
- * and later sends fail.
+ * and later sends fail. -EAGAIN, writing nothing, while a handle sent on
+ * the Node.js binding awaits the parent's answer [NODE-15].
  *
  * Example usage:
  *   cord_chan_send(&ch, &progress);   // queued
@@ -475,7 +504,9 @@ int cord_chan_flush(cord_chan_t *ch);
  * cord_chan_close: ends the channel as spec END-8 asks: sends Goodbye if it
  * has not been sent and the channel has not failed, closes the descriptor
  * and every received descriptor not yet handed over [FD-9]. Every queued
- * send is written first [END-7]. Returns cord_chan_exit_status(), so a
+ * send is written first [END-7]; on the Node.js binding, what waits behind
+ * a handle of ours first has the parent's answer read, and messages that
+ * arrive meanwhile are dropped. Returns cord_chan_exit_status(), so a
  * child can end with `return cord_chan_close(&ch);`. Closing twice is
  * harmless.
  *

@@ -191,7 +191,7 @@ static void drop(cord_chan_t *ch) {
 }
 
 /* Moves the waiting descriptors to the front of the queue, over those the
- * last frame claimed: they were the program's, or closed by discard(). */
+ * last frame claimed: they were the program's, or closed by cord__discard(). */
 static void settle(cord_chan_t *ch) {
 #ifndef CORD_CHILD_NO_FDS
   if (ch->head) { /* else nothing moves, and fdq may be NULL */
@@ -203,19 +203,30 @@ static void settle(cord_chan_t *ch) {
 #endif
 }
 
-/* Closes the descriptors of a frame that is discarded rather than handed
- * over [FD-9]. */
-static void discard(cord_chan_t *ch) {
 #ifndef CORD_CHILD_NO_FDS
+void cord__discard(cord_chan_t *ch) {
   for (unsigned i = 0; i < ch->head; i++)
     close(ch->fdq[i]);
   settle(ch);
-#else
-  (void)ch;
-#endif
 }
 
+void cord__claim(cord_chan_t *ch, unsigned n) {
+  unsigned left = ch->nq - n;
+  ch->head = (uint8_t)n;
+  ch->nq = (uint8_t)left;
+  if (n >= ch->n0) { /* the first batch is gone: the second is first */
+    ch->n0 = (uint8_t)left;
+    ch->p0 = ch->p1;
+  } else {
+    ch->n0 = (uint8_t)(ch->n0 - n);
+  }
+}
+#endif
+
 int cord__stop(cord_chan_t *ch, int code, int send) {
+  /* A parent whose direction has ended will not answer our handle: what
+   * waits behind it goes now, or never [NODE-15]. */
+  ch->flags &= (uint16_t)~CORD__F_HOLD;
   if (code < 0) {
     if (send)
       CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-code, ch->detail));
@@ -253,7 +264,7 @@ static int ended(cord_chan_t *ch, cord_chan_msg_t *m) {
       return 1;
     }
   if (ch->flags & CORD__F_PING) {
-    ch->flags &= (uint8_t)~CORD__F_PING;
+    ch->flags &= (uint16_t)~CORD__F_PING;
     m->type = CORD_CHAN_EV_PONG;
     m->id = ch->ping;
     return 1;
@@ -291,14 +302,7 @@ static int take(cord_chan_t *ch, uint32_t n) {
   uint32_t end = ch->pos + ch->start, left = ch->nq - n;
   if (n > ch->nq || n > ch->max_fds || (left && (int32_t)((n < ch->n0 ? ch->p0 : ch->p1) - end) <= 0))
     return !fail(ch, CORD_EFDMISMATCH);
-  ch->head = (uint8_t)n;
-  ch->nq = (uint8_t)left;
-  if (n >= ch->n0) { /* the first batch is gone: the second is first */
-    ch->n0 = (uint8_t)left;
-    ch->p0 = ch->p1;
-  } else {
-    ch->n0 = (uint8_t)(ch->n0 - n);
-  }
+  cord__claim(ch, n);
   return 0;
 #else
   (void)ch;
@@ -354,7 +358,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m, const uint8_t *body, uint3
       t = slot(ch->out, CORD_CHILD_OUT_REQS, mm->reply_to);
       if (!t) { /* [REQ-5]: dropped, reported, the channel stays */
         char text[40]; /* not in the receive buffer, which may hold the next frames */
-        discard(ch);
+        cord__discard(ch);
         SAY_AT(ch, text, "unknown request \1", mm->reply_to, 0, 0);
         CORD__IGNORE(simple(ch, cord_v1_Frame_error_tag, (uint32_t)-CORD_EUNKNOWNREQ, ch->detail));
         ch->detail = NULL;
@@ -365,7 +369,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m, const uint8_t *body, uint3
         return fail(ch, CORD_EPROTOCOL); /* [REQ-4] */
       t = slot(ch->in, CORD_CHILD_IN_REQS, 0);
       if (!t) { /* no room to track it: answered here, exactly once [REQ-2] */
-        discard(ch);
+        cord__discard(ch);
         CORD__IGNORE(message(ch, 0, mm->id, (uint32_t)-CORD_EFAILED, NULL));
         return 0;
       }
@@ -398,7 +402,7 @@ static int frame(cord_chan_t *ch, cord_chan_msg_t *m, const uint8_t *body, uint3
   case cord_v1_Frame_pong_tag: /* [PING-3] */
     if (!(ch->flags & CORD__F_PING) || v != ch->ping)
       return 0;
-    ch->flags &= (uint8_t)~CORD__F_PING;
+    ch->flags &= (uint16_t)~CORD__F_PING;
     m->type = CORD_CHAN_EV_PONG;
     m->id = v;
     return 1;
@@ -614,17 +618,17 @@ int cord_chan_open_(cord_chan_t *ch, const cord_chan_cfg_t *cfg, uint64_t build)
   if ((r = find(ch, cfg->flags)) < 0)
     return r;
   ch->fd = r;
-  if (NODE(ch)) {
-    ch->state = CORD__OPEN; /* the binding has no handshake */
-    return 0;
-  }
 #ifndef CORD_CHILD_NO_FDS
-  if (cfg->fdq) {
+  if (cfg->fdq) { /* also the handles of the Node.js binding */
     ch->fdq = cfg->fdq;
     ch->fdq_len = (uint8_t)(cfg->fdq_len > 255 ? 255 : cfg->fdq_len);
     ch->max_fds = ch->fdq_len > CORD_CHILD_MAX_FDS ? CORD_CHILD_MAX_FDS : ch->fdq_len;
   }
 #endif
+  if (NODE(ch)) {
+    ch->state = CORD__OPEN; /* the binding has no handshake */
+    return 0;
+  }
 
   memset(fr, 0, sizeof *fr); /* [HELLO-1, HELLO-2] */
   fr->f.which_body = cord_v1_Frame_hello_tag;
@@ -760,6 +764,15 @@ int cord_chan_goodbye(cord_chan_t *ch) {
 int cord_chan_flush(cord_chan_t *ch) { return cord__flush(ch); }
 
 int cord_chan_close(cord_chan_t *ch) {
+#ifndef CORD_CHILD_NO_NODE
+  cord_chan_msg_t m;
+  /* What waits behind our handle goes once the parent has answered it
+   * [NODE-15, END-7]: the channel is read until then, and what comes
+   * meanwhile is dropped, as after close. */
+  while ((ch->flags & CORD__F_HOLD) && ch->txn && pump(ch, &m, 0) > 0)
+    for (unsigned i = 0; i < m.nfds; i++)
+      close(m.fds[i]);
+#endif
   if (ch->fd >= 0) { /* [END-8] */
     (void)cord_chan_goodbye(ch);
     CORD__IGNORE(cord__flush(ch)); /* on the Node.js binding, which has no Goodbye */

@@ -65,11 +65,13 @@ int cord__rd(cord_chan_t *ch, int nb) {
     /* Queued in arrival order, noted at the position after this read
      * [FD-5]. Two such batches are all a sender that follows FD-3 can
      * have in flight: reads stop while whole frames wait, so when one
-     * is made, only the frame in progress has descriptors queued. A
-     * third batch, a full queue or the Node.js binding (which accepts no
-     * handle [NODE-8]) keeps none [FD-9]. */
-    int keep = !(ch->flags & CORD__F_NODE) && ch->nq == ch->n0 &&
-               (size_t)(e - p) <= (ch->fdq_len - ch->head - ch->nq) * sizeof(int);
+     * is made, only the frame in progress has descriptors queued. On the
+     * Node.js binding a batch is one handle, and Node.js sends no second
+     * before the first is answered [NODE-8]: only its first descriptor
+     * is kept. A third batch or a full queue keeps none [FD-9]; so a
+     * flood of handles holds two descriptors at most. */
+    const uint8_t *last = (ch->flags & CORD__F_NODE) && e - p > (ptrdiff_t)sizeof(int) ? p + sizeof(int) : e;
+    int keep = ch->nq == ch->n0 && (size_t)(last - p) <= (ch->fdq_len - ch->head - ch->nq) * sizeof(int);
     if (keep) {
       if (!ch->nq)
         ch->p0 = ch->pos + ch->fill;
@@ -78,7 +80,7 @@ int cord__rd(cord_chan_t *ch, int nb) {
     for (; p + sizeof(int) <= e; p += sizeof(int)) {
       int fd;
       memcpy(&fd, p, sizeof fd);
-      if (keep) {
+      if (keep && p < last) {
         ch->fdq[ch->head + ch->nq++] = fd;
       } else {
         close(fd);
@@ -154,7 +156,7 @@ int cord__wr(cord_chan_t *ch, const void *buf, size_t n, const int *fds, unsigne
 int cord__queue(cord_chan_t *ch, size_t n, const int *fds, unsigned nfds) {
   uint8_t *frame = ch->tx;
   int r = 0;
-  if (!nfds && (ch->flags & CORD__F_BATCH)) {
+  if (!nfds && (ch->flags & (CORD__F_BATCH | CORD__F_HOLD))) {
     ch->txn += (uint32_t)n;
     return 0;
   }
@@ -170,6 +172,8 @@ int cord__queue(cord_chan_t *ch, size_t n, const int *fds, unsigned nfds) {
 
 int cord__flush(cord_chan_t *ch) {
   uint32_t n = ch->txn;
+  if (ch->flags & CORD__F_HOLD)
+    return n ? -EAGAIN : 0; /* [NODE-15] */
   ch->txn = 0;
   return n ? cord__wr(ch, ch->tx, n, NULL, 0) : 0;
 }

@@ -1,10 +1,13 @@
 /* cord_child_testee.c: the conformance testee of libcord-child, the child side of conformance/README.md. */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "cord_child.h"
@@ -200,8 +203,61 @@ static void on_message(const cord_chan_msg_t *m) {
     close(m->fds[i]);
 }
 
+static void dispatch(const cord_chan_msg_t *m);
+
+/* A send on the Node.js binding. While a handle of ours awaits the
+ * parent's answer, a send that does not fit behind it in the transmit
+ * buffer, or a second handle, is refused with -EAGAIN (spec NODE-15): the
+ * message is copied out of the receive buffer (the testee may allocate;
+ * the SDK does not), and what arrives is handled until the answer. */
+static int send_node(const cord_chan_out_t *o) {
+  cord_chan_out_t copy = *o;
+  char *text = NULL, *type = NULL;
+  int r;
+  while ((r = cord_chan_send(&ch, &copy)) == -EAGAIN) {
+    cord_chan_msg_t m;
+    if (!text) {
+      text = malloc(o->len + 1);
+      type = malloc(o->type_name_len + 1);
+      if (!text || !type)
+        break;
+      memcpy(text, o->data, o->len);
+      if (o->type_name)
+        memcpy(type, o->type_name, o->type_name_len);
+      copy.data = text;
+      copy.type_name = o->type_name ? type : NULL;
+    }
+    if (cord_chan_recv(&ch, &m) <= 0)
+      break;
+    dispatch(&m);
+  }
+  free(text);
+  free(type);
+  return r;
+}
+
+/* `handle listen`: a TCP socket listening on 127.0.0.1 and a port of the
+ * system's choice goes to the parent as a net.Server with
+ * {"handle":"listen","port":P}. */
+static void handle_listen(void) {
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t n = sizeof a;
+  char b[48];
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 16) || getsockname(fd, (struct sockaddr *)&a, &n)) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = b, .fds = &fd, .nfds = 1};
+  o.len = (size_t)snprintf(b, sizeof b, "{\"handle\":\"listen\",\"port\":%u}", (unsigned)ntohs(a.sin_port));
+  send_node(&o);
+  close(fd); /* the parent has its own now */
+}
+
 /* The Node.js binding: a JSON object with a string member "conformance"
- * is a command; every other message is echoed. */
+ * is a command; every other message is echoed, with its handle, as the
+ * same type, when one came with it. */
 static void on_node(const cord_chan_msg_t *m) {
   static const char key[] = "\"conformance\"";
   const char *p = (const char *)m->data.ptr, *e = p + m->data.len, *k = NULL;
@@ -214,10 +270,20 @@ static void on_node(const cord_chan_msg_t *m) {
     }
   while (k && k < e && (*k == ' ' || *k == ':'))
     k++;
+  /* A handle comes alone (spec NODE-8); the SDK's queue, where m->fds
+   * points, is reused by the next receive, which a send may make. */
+  int fd = m->nfds ? m->fds[0] : -1;
   if (!k || k >= e || *k != '"') {
-    cord_chan_send_json(&ch, p, m->data.len);
+    cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = p, .len = m->data.len, .fds = &fd,
+                         .nfds = m->nfds, .type_name = (const char *)m->type_name.ptr,
+                         .type_name_len = m->type_name.len};
+    send_node(&o);
+    if (fd >= 0)
+      close(fd); /* the parent has its own now */
     return;
   }
+  if (fd >= 0)
+    close(fd); /* a command has no use for it */
   for (k++; k < e && *k != '"' && n < sizeof text - 1; k++)
     text[n++] = *k;
   text[n] = 0;
@@ -227,14 +293,50 @@ static void on_node(const cord_chan_msg_t *m) {
   if (!strcmp(word, "send")) {
     send_seq(strtoul(arg1, NULL, 10), "json");
   } else if (!strcmp(word, "env")) {
-    cord_chan_send_json(&ch, b, (size_t)env_json(b, sizeof b));
+    send_node(&(cord_chan_out_t){.payload = CORD_PAYLOAD_JSON, .data = b, .len = (size_t)env_json(b, sizeof b)});
+  } else if (!strcmp(word, "handle") && !strcmp(arg1, "listen")) {
+    handle_listen();
   } else if (strcmp(word, "exit")) {
     return; /* nothing else can be done on the binding */
   }
   n = (size_t)snprintf(b, sizeof b, "{\"done\":\"%s\"}", word);
-  cord_chan_send_json(&ch, b, n);
+  send_node(&(cord_chan_out_t){.payload = CORD_PAYLOAD_JSON, .data = b, .len = n});
   if (!strcmp(word, "exit"))
     exit((int)strtol(arg1, NULL, 10));
+}
+
+/* One message or event. */
+static void dispatch(const cord_chan_msg_t *mp) {
+  cord_chan_msg_t m = *mp;
+  int i;
+  switch (m.type) {
+  case CORD_CHAN_EV_MESSAGE:
+    if (cord_chan_is_node(&ch))
+      on_node(&m);
+    else
+      on_message(&m);
+    break;
+  case CORD_CHAN_EV_CANCEL: /* only a held command stops early (spec REQ-7) */
+    if ((i = find('h', m.id, 1)) >= 0) {
+      answer(m.id, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECANCELLED});
+      waiting[i].cmd = 0;
+    }
+    break;
+  case CORD_CHAN_EV_PONG: /* status 1011: the parent's direction ended first (spec PING-7) */
+    if ((i = find('p', m.id, 0)) >= 0) {
+      answer(waiting[i].cmd, &(cord_chan_out_t){.status = m.status ? (uint32_t)-CORD_ECLOSED : 0});
+      waiting[i].cmd = 0;
+    }
+    break;
+  case CORD_CHAN_EV_CLOSED: /* a `request` whose request can get no reply: CLOSED (T-3) */
+    if ((i = find('r', m.reply_to, 0)) >= 0) {
+      answer(waiting[i].cmd, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECLOSED});
+      waiting[i].cmd = 0;
+    }
+    break;
+  default:
+    break;
+  }
 }
 
 int main(int argc, char **argv) {
@@ -248,37 +350,8 @@ int main(int argc, char **argv) {
   (void)argc;
 
   cord_chan_open_or_exit(&ch, &cfg, argv[0]);
-  while ((r = cord_chan_recv(&ch, &m)) > 0) {
-    int i;
-    switch (m.type) {
-    case CORD_CHAN_EV_MESSAGE:
-      if (cord_chan_is_node(&ch))
-        on_node(&m);
-      else
-        on_message(&m);
-      break;
-    case CORD_CHAN_EV_CANCEL: /* only a held command stops early (spec REQ-7) */
-      if ((i = find('h', m.id, 1)) >= 0) {
-        answer(m.id, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECANCELLED});
-        waiting[i].cmd = 0;
-      }
-      break;
-    case CORD_CHAN_EV_PONG: /* status 1011: the parent's direction ended first (spec PING-7) */
-      if ((i = find('p', m.id, 0)) >= 0) {
-        answer(waiting[i].cmd, &(cord_chan_out_t){.status = m.status ? (uint32_t)-CORD_ECLOSED : 0});
-        waiting[i].cmd = 0;
-      }
-      break;
-    case CORD_CHAN_EV_CLOSED: /* a `request` whose request can get no reply: CLOSED (T-3) */
-      if ((i = find('r', m.reply_to, 0)) >= 0) {
-        answer(waiting[i].cmd, &(cord_chan_out_t){.status = (uint32_t)-CORD_ECLOSED});
-        waiting[i].cmd = 0;
-      }
-      break;
-    default:
-      break;
-    }
-  }
+  while ((r = cord_chan_recv(&ch, &m)) > 0)
+    dispatch(&m);
   /* The parent's direction has ended: every request still open is
    * answered before the Goodbye (spec REQ-10), then END-8. */
   answer_waiting((uint32_t)-CORD_ECLOSED);

@@ -130,30 +130,17 @@ void fp_msg(int fd, uint64_t id, uint64_t reply_to, uint32_t status, int kind, c
 
 void fp_json(int fd, uint64_t id, const char *json) { fp_msg(fd, id, 0, 0, 6, NULL, json, strlen(json)); }
 
-void fp_msg_fds(int fd, uint64_t id, uint64_t reply_to, uint32_t announced, const int *fds,
-                unsigned nfds) {
-  Cord__V1__Frame f = CORD__V1__FRAME__INIT;
-  Cord__V1__Message m = CORD__V1__MESSAGE__INIT;
-  uint8_t buf[256];
+void fp_raw_fds(int fd, const void *buf, size_t n, const int *fds, unsigned nfds) {
   union {
     struct cmsghdr h;
     char b[CMSG_SPACE(sizeof(int) * 64)];
   } u;
   struct iovec v;
   struct msghdr h;
-  size_t n;
-  m.id = id;
-  m.reply_to = reply_to;
-  m.fds = announced;
-  m.payload_case = CORD__V1__MESSAGE__PAYLOAD_RAW;
-  m.raw.data = (uint8_t *)"fd";
-  m.raw.len = 2;
-  f.body_case = CORD__V1__FRAME__BODY_MESSAGE;
-  f.message = &m;
-  n = fp_pack(&f, buf, sizeof buf);
+  cr_assert_leq(nfds, 64u);
   memset(&h, 0, sizeof h);
   memset(&u, 0, sizeof u);
-  v.iov_base = buf;
+  v.iov_base = (void *)buf;
   v.iov_len = n;
   h.msg_iov = &v;
   h.msg_iovlen = 1;
@@ -166,6 +153,22 @@ void fp_msg_fds(int fd, uint64_t id, uint64_t reply_to, uint32_t announced, cons
     memcpy(CMSG_DATA(&u.h), fds, sizeof(int) * nfds);
   }
   cr_assert_eq(sendmsg(fd, &h, MSG_NOSIGNAL), (ssize_t)n);
+}
+
+void fp_msg_fds(int fd, uint64_t id, uint64_t reply_to, uint32_t announced, const int *fds,
+                unsigned nfds) {
+  Cord__V1__Frame f = CORD__V1__FRAME__INIT;
+  Cord__V1__Message m = CORD__V1__MESSAGE__INIT;
+  uint8_t buf[256];
+  m.id = id;
+  m.reply_to = reply_to;
+  m.fds = announced;
+  m.payload_case = CORD__V1__MESSAGE__PAYLOAD_RAW;
+  m.raw.data = (uint8_t *)"fd";
+  m.raw.len = 2;
+  f.body_case = CORD__V1__FRAME__BODY_MESSAGE;
+  f.message = &m;
+  fp_raw_fds(fd, buf, fp_pack(&f, buf, sizeof buf), fds, nfds);
 }
 
 static void scalar(int fd, Cord__V1__Frame__BodyCase body, uint64_t v) {

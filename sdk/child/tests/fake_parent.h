@@ -31,6 +31,9 @@ int fp_channel(int node, int *child_fd);
 
 /* Writes bytes, or a whole frame with its prefix, to the child. */
 void fp_raw(int fd, const void *buf, size_t n);
+/* Writes bytes in one sendmsg() with nfds descriptors on their first byte,
+ * as a Cord parent passes them and as Node.js passes a handle. */
+void fp_raw_fds(int fd, const void *buf, size_t n, const int *fds, unsigned nfds);
 void fp_put(int fd, const Cord__V1__Frame *f);
 /* Packs a frame with its prefix into out; returns the length. */
 size_t fp_pack(const Cord__V1__Frame *f, uint8_t *out, size_t cap);

@@ -92,12 +92,29 @@ Test(no_malloc, failures_and_node, .timeout = 10) {
   unsetenv("CORD_CHANNEL_FD");
   cr_assert_eq(SDK(fp_child_open(&ch, 1024, 1024, 0, 0)), CORD_ENOCHANNEL);
 
+  /* The Node.js binding: a handle with a socket (taken and passed back,
+   * its answer awaited while lines are echoed), one without its
+   * descriptor (refused), lines. */
+  static const char h[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"b\":2}}\n";
+  int sp[2], n = 0;
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
   p = fp_channel(1, NULL);
+  fp_raw_fds(p, h, sizeof h - 1, &sp[0], 1);
   fp_raw(p, "{\"a\":1}\n{\"cmd\":\"NODE_HANDLE\"}\n[2]\n", 34);
+  fp_raw(p, "{\"cmd\":\"NODE_HANDLE_ACK\"}\n", 26);
   shutdown(p, SHUT_WR);
-  cr_assert_eq(SDK(fp_child_open(&ch, 256, 256, 0, 0)), 0);
-  while (SDK(cord_chan_recv(&ch, &m)) > 0)
-    cr_assert_eq(SDK(cord_chan_send_json(&ch, (const char *)m.data.ptr, m.data.len)), 0);
+  cr_assert_eq(SDK(fp_child_open(&ch, 256, 256, 1, 0)), 0);
+  while (SDK(cord_chan_recv(&ch, &m)) > 0) {
+    cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = m.data.ptr, .len = m.data.len, .fds = m.fds, .nfds = m.nfds};
+    if (m.type == CORD_CHAN_EV_MESSAGE)
+      cr_assert_eq(SDK(cord_chan_send(&ch, &o)), 0);
+    n += m.nfds;
+    if (m.nfds)
+      close(m.fds[0]);
+  }
+  cr_expect_eq(n, 1, "the socket was handed over");
   cr_assert_eq(SDK(cord_chan_close(&ch)), 0);
+  close(sp[0]);
+  close(sp[1]);
   cr_expect_eq(alloc_calls, 0, "the SDK allocated %ld times", alloc_calls);
 }

@@ -12,7 +12,7 @@
 static cord_chan_t ch;
 static cord_chan_msg_t m;
 
-int cord__node_internal(const uint8_t *p, size_t n);
+int cord__node_internal(const uint8_t *p, size_t n, void *parts);
 
 #define RAW(fd, s) fp_raw((fd), (s), strlen(s))
 
@@ -87,25 +87,21 @@ Test(node_json, internal_messages_are_not_delivered, .timeout = 10) {
   expect_line("{\"cmd\":\"NODE_\"}"); /* NODE-7: more than 5 characters */
 }
 
-Test(node_json, node_handle_is_nacked_and_its_descriptor_closed, .timeout = 10) {
+Test(node_json, a_pipe_as_handle_is_nacked_reported_and_its_message_delivered, .timeout = 10) {
   int p = node(1024), pp[2];
   char buf[64], c;
   const char *h = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":{\"x\":1}}\n";
-  struct iovec v = {.iov_base = (void *)h, .iov_len = strlen(h)};
-  union {
-    struct cmsghdr hd;
-    char b[CMSG_SPACE(sizeof(int))];
-  } u;
-  struct msghdr mh = {.msg_iov = &v, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = sizeof u.b};
   cr_assert_eq(pipe(pp), 0);
-  memset(&u, 0, sizeof u);
-  u.hd.cmsg_level = SOL_SOCKET;
-  u.hd.cmsg_type = SCM_RIGHTS;
-  u.hd.cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(&u.hd), &pp[1], sizeof(int));
-  cr_assert_eq(sendmsg(p, &mh, 0), (ssize_t)strlen(h));
+  fp_raw_fds(p, h, strlen(h), &pp[1], 1);
   close(pp[1]);
   RAW(p, "{\"after\":1}\n");
+  /* NODE-16: a pipe is no net.Socket: refused, reported, its message delivered. */
+  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
+  cr_expect_eq(m.type, CORD_CHAN_EV_ERROR);
+  cr_expect_eq(m.status, 1010u, "UNSUPPORTED");
+  cr_expect_eq(m.data.len, strlen(h) - 1, "the refused line is the report's data");
+  expect_line("{\"x\":1}");
+  cr_expect_eq(m.nfds, 0u);
   expect_line("{\"after\":1}");
   cr_assert_eq(fp_line(p, buf, sizeof buf), 26);
   cr_expect_str_eq(buf, "{\"cmd\":\"NODE_HANDLE_NACK\"}", "NODE-8");
@@ -117,13 +113,16 @@ Test(node_json, what_the_binding_cannot_carry, .timeout = 10) {
   cord_chan_out_t raw = {.payload = CORD_PAYLOAD_RAW, .data = "r", .len = 1};
   cord_chan_out_t typed = {.payload = CORD_PAYLOAD_TYPED, .type_name = "a.B", .data = "", .len = 0};
   cord_chan_out_t json = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2};
-  int fd = 0;
-  cord_chan_out_t withfd = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2, .fds = &fd, .nfds = 1};
+  int fd[2];
+  cord_chan_out_t withfd = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2, .fds = fd, .nfds = 1};
+  cord_chan_out_t twofds = {.payload = CORD_PAYLOAD_JSON, .data = "{}", .len = 2, .fds = fd, .nfds = 2};
   char buf[64];
+  cr_assert_eq(pipe(fd), 0);
   /* NODE-9: refused, nothing sent. */
   cr_expect_eq(cord_chan_send(&ch, &raw), CORD_ENODE);
   cr_expect_eq(cord_chan_send(&ch, &typed), CORD_ENODE);
-  cr_expect_eq(cord_chan_send(&ch, &withfd), CORD_ENODE);
+  cr_expect_eq(cord_chan_send(&ch, &withfd), CORD_ENODE, "NODE-14: a pipe is no socket");
+  cr_expect_eq(cord_chan_send(&ch, &twofds), CORD_ENODE, "one handle per message");
   cr_expect_eq(cord_chan_request(&ch, &json, NULL), CORD_ENODE);
   cr_expect_eq(cord_chan_reply(&ch, 1, &json), CORD_ENODE);
   cr_expect_eq(cord_chan_ping(&ch, 1), CORD_ENODE);
@@ -157,12 +156,17 @@ Test(node_json, partial_line_at_eof_is_truncated, .timeout = 10) {
   cr_expect_eq(cord_chan_close(&ch), 76);
 }
 
-static int internal(const char *s) { return cord__node_internal((const uint8_t *)s, strlen(s)); }
+static int internal(const char *s) { return cord__node_internal((const uint8_t *)s, strlen(s), NULL); }
 
 Test(node_json, internal_scan, .timeout = 10) {
   cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\"}"), 2);
-  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_ACK\"}"), 1);
-  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_NACK\"}"), 1);
+  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_ACK\"}"), 3);
+  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_NACK\"}"), 4);
+  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_X\"}"), 1);
+  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE_ACKS\"}"), 1);
+  cr_expect_eq(internal("{\"cmd\":\"NODE_HANDLE"), 1, "cut in its value");
+  cr_expect_eq(internal("{\"cmd\":\"NODE_X\",\"cmd\":\"y\"}"), 0, "the last of duplicate keys counts, as in JSON.parse");
+  cr_expect_eq(internal("{\"cmd\":\"y\",\"cmd\":\"NODE_X\"}"), 1);
   cr_expect_eq(internal("{\"cmd\":\"NODE_CLUSTER\",\"seq\":1}"), 1);
   cr_expect_eq(internal("{\"a\":\"}\",\"cmd\":\"NODE_X\"}"), 1, "a brace inside a string");
   cr_expect_eq(internal("{\"a\":\"\\\"cmd\\\":\\\"NODE_X\\\"\"}"), 0, "escaped quotes");
@@ -191,7 +195,7 @@ Test(node_json, scanner_stays_inside_a_text_ending_in_a_backslash, .timeout = 10
     for (size_t len = 0; len <= n; len++) {
       uint8_t *exact = malloc(len ? len : 1);
       memcpy(exact, texts[t], len);
-      int r = cord__node_internal(exact, len);
+      int r = cord__node_internal(exact, len, NULL);
       cr_expect(r >= 0 && r <= 2, "[%.*s]", (int)len, texts[t]);
       free(exact);
     }

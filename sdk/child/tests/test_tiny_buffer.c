@@ -115,3 +115,26 @@ Test(tiny_buffer, node_line_in_256_bytes, .timeout = 10) {
   cr_assert_eq(cord_chan_recv(&ch, &m), 1);
   cr_expect_eq(m.data.len, 255u);
 }
+
+Test(tiny_buffer, node_handles_are_refused_both_ways, .timeout = 10) {
+  int p = fp_channel(1, NULL), sp[2];
+  static const char h[] = "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Socket\",\"msg\":[1]}\n";
+  char buf[64], c;
+  cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+  cr_assert_eq(fp_child_open(&ch, 256, 256, 0, 0), 0);
+  cord_chan_out_t o = {.payload = CORD_PAYLOAD_JSON, .data = "1", .len = 1, .fds = &sp[0], .nfds = 1};
+  cr_expect_eq(cord_chan_send(&ch, &o), -ENOTSUP, "no descriptor passing in this build");
+  fp_raw_fds(p, h, sizeof h - 1, &sp[0], 1);
+  close(sp[0]);
+  /* NODE-8, NODE-16: answered NACK, reported, the message delivered without it. */
+  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
+  cr_expect_eq(m.type, CORD_CHAN_EV_ERROR);
+  cr_expect_eq(m.status, 1010u);
+  cr_assert_eq(cord_chan_recv(&ch, &m), 1);
+  cr_expect_eq(m.type, CORD_CHAN_EV_MESSAGE);
+  cr_expect_eq(m.data.len, 3u);
+  cr_expect_eq(m.nfds, 0u);
+  cr_assert_eq(fp_line(p, buf, sizeof buf), 26);
+  cr_expect_str_eq(buf, "{\"cmd\":\"NODE_HANDLE_NACK\"}");
+  cr_expect_eq(read(sp[1], &c, 1), 0, "the kernel closed the descriptor that had no room");
+}
