@@ -124,8 +124,11 @@ func TestAnnouncedDescriptorMissing(t *testing.T) {
 // FD-8: a descriptor with a message that announces none, then a frame.
 func TestStrayDescriptor(t *testing.T) {
 	fdFailure(t, Config{}, func(p *parent, w int) {
-		p.message(&cordpb.Message{Payload: &cordpb.Message_Json{Json: `"stray"`}}, w)
-		p.message(&cordpb.Message{Payload: &cordpb.Message_Json{Json: "2"}})
+		// Both frames in one write: a second write could meet the end of a
+		// child that has already failed on the first (EPIPE).
+		first := encode(p.t, &cordpb.Frame{Body: &cordpb.Frame_Message{Message: &cordpb.Message{Payload: &cordpb.Message_Json{Json: `"stray"`}}}})
+		second := encode(p.t, &cordpb.Frame{Body: &cordpb.Frame_Message{Message: &cordpb.Message{Payload: &cordpb.Message_Json{Json: "2"}}}})
+		p.write(append(first, second...), w)
 	})
 }
 
