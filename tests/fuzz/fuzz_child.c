@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "cord_child.h"
-#include "fuzz_fds.h"
+#include "open_fds.h"
 
 /*
  * The input is what a parent writes after its Hello. Its first byte
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   data++;
   size--;
   if (baseline < 0)
-    baseline = fuzz_count_fds(0);
+    baseline = count_open_fds(0);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -172,6 +172,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   pthread_join(drainer, NULL);
   close(sv[0]);
   free(all);
-  CHECK(fuzz_count_fds(0) == baseline);
+  CHECK(count_open_fds(0) == baseline);
   return 0;
 }

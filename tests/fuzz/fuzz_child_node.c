@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cord_child.h"
-#include "fuzz_fds.h"
+#include "open_fds.h"
 #include "cord_child_int.h"
 
 /*
@@ -73,7 +73,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   data++;
   size--;
   if (baseline < 0)
-    baseline = fuzz_count_fds(1);
+    baseline = count_open_fds(1);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -155,6 +155,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   CHECK(cord_chan_step(&ch, &m) == r);
   cord_chan_close(&ch);
   close(sv[0]);
-  CHECK(fuzz_count_fds(1) == baseline);
+  CHECK(count_open_fds(1) == baseline);
   return 0;
 }

@@ -1,6 +1,5 @@
 /* fuzz_parent.c: libFuzzer harness of the parent SDK's whole reading side, through its public API over a socket pair in one process, with the protocol's invariants checked on every input. */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "cord.h"
+#include "open_fds.h"
 
 /*
  * The input is what a child writes. Its first byte chooses how: bit 0 the
@@ -34,24 +34,6 @@
  *    closed at the end (FD-9): the process's count of sockets is unchanged.
  */
 
-/* The sockets this process holds. Only sockets: libFuzzer's own thread
- * that watches the memory opens files at any moment, and a channel and
- * what crosses it in these harnesses are sockets. */
-static int count_fds(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    char path[300], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t k = readlink(path, target, sizeof target - 1);
-    if (k > 0 && (target[k] = '\0', !strncmp(target, "socket:", 7)))
-      n++;
-  }
-  closedir(d);
-  return n;
-}
-
 #define CHECK(cond)                                                                       \
   do {                                                                                    \
     if (!(cond)) {                                                                        \
@@ -68,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size--;
   /* Counted for each input: libFuzzer itself opens pipes between inputs
    * (to its symbolizer, when it reports a function newly reached). */
-  int baseline = count_fds();
+  int baseline = count_open_fds(0);
 
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
@@ -187,7 +169,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     CHECK(!ids[i] || replies[i] == 1);
   cord_proc_close(&c);
   close(sv[1]);
-  CHECK(count_fds() == baseline);
+  CHECK(count_open_fds(0) == baseline);
   (void)asked;
   return 0;
 }

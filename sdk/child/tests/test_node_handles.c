@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -14,6 +13,7 @@
 
 #include "cord_child_int.h"
 #include "fake_parent.h"
+#include "open_fds.h"
 
 static cord_chan_t ch;
 static cord_chan_msg_t m;
@@ -46,22 +46,6 @@ static int udp(int family) {
   int fd = socket(family, SOCK_DGRAM, 0);
   cr_assert_geq(fd, 0);
   return fd;
-}
-
-/* The sockets this process holds. */
-static int sockets(void) {
-  int n = 0;
-  DIR *d = opendir("/proc/self/fd");
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    char path[300], target[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
-    ssize_t k = readlink(path, target, sizeof target - 1);
-    if (k > 0 && (target[k] = '\0', !strncmp(target, "socket:", 7)))
-      n++;
-  }
-  closedir(d);
-  return n;
 }
 
 static void expect_answer(int p, const char *want) {
@@ -113,7 +97,7 @@ Test(node_handles, a_descriptor_that_is_not_its_type_is_refused_closed_reported,
   cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
   cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg), 0);
   cr_assert_eq(pipe(pp), 0);
-  int base = sockets();
+  int base = count_open_fds(0);
   int fds[] = {sp[0], tcp_listener(), udp(AF_INET), dg[0], pp[0], sp[0]};
   const char *types[] = {"net.Server", "net.Socket", "net.Native", "dgram.Socket", "net.Socket", "tty.Wrap"};
   for (int i = 0; i < 6; i++) {
@@ -126,7 +110,7 @@ Test(node_handles, a_descriptor_that_is_not_its_type_is_refused_closed_reported,
   }
   close(fds[1]);
   close(fds[2]);
-  cr_expect_eq(sockets(), base, "every refused descriptor was closed");
+  cr_expect_eq(count_open_fds(0), base, "every refused descriptor was closed");
   close(pp[0]); /* the last reader, unless the child kept a copy */
   signal(SIGPIPE, SIG_IGN);
   cr_expect_eq(write(pp[1], "x", 1), -1, "the refused pipe was closed");
@@ -135,7 +119,7 @@ Test(node_handles, a_descriptor_that_is_not_its_type_is_refused_closed_reported,
 
 Test(node_handles, no_descriptor_or_no_message_of_the_program, .timeout = 10) {
   int p = node(1024, 4, 0), l = tcp_listener();
-  int base = sockets();
+  int base = count_open_fds(0);
   handle(p, "net.Server", "{\"a\":1}", -1);
   expect_refused();
   expect_message("{\"a\":1}", 0);
@@ -149,19 +133,19 @@ Test(node_handles, no_descriptor_or_no_message_of_the_program, .timeout = 10) {
   expect_refused();
   expect_answer(p, NACK);
   expect_message("[2]", 0);
-  cr_expect_eq(sockets(), base, "the descriptor was closed");
+  cr_expect_eq(count_open_fds(0), base, "the descriptor was closed");
   close(l);
 }
 
 Test(node_handles, a_descriptor_with_no_node_handle_is_closed, .timeout = 10) {
   int p = node(1024, 4, 0), l = tcp_listener();
-  int base = sockets();
+  int base = count_open_fds(0);
   fp_raw_fds(p, "{\"a\":1}\n", 8, &l, 1); /* NODE-16: no NODE_HANDLE, so a stray */
   RAW(p, "[2]\n");
   handle(p, "net.Server", "{}", -1);
   expect_message("{\"a\":1}", 0);
   expect_message("[2]", 0);
-  cr_expect_eq(sockets(), base, "closed when the next line began");
+  cr_expect_eq(count_open_fds(0), base, "closed when the next line began");
   expect_refused(); /* the stray is not this handle's */
   expect_message("{}", 0);
   expect_answer(p, NACK);
@@ -170,14 +154,14 @@ Test(node_handles, a_descriptor_with_no_node_handle_is_closed, .timeout = 10) {
 
 Test(node_handles, a_flood_of_handles_holds_two_descriptors_at_most, .timeout = 20) {
   int p = node(1024, 4, 0), l = tcp_listener();
-  int base = sockets(), took = 0, refused = 0;
+  int base = count_open_fds(0), took = 0, refused = 0;
   /* A peer that does not wait for answers: 100 handles, written before the child reads any. */
   for (int i = 0; i < 100; i++)
     handle(p, "net.Server", "{}", l);
   shutdown(p, SHUT_WR);
   int most = 0;
   while (cord_chan_recv(&ch, &m) > 0) {
-    int now = sockets() - base;
+    int now = count_open_fds(0) - base;
     most = now > most ? now : most;
     if (m.type == CORD_CHAN_EV_MESSAGE) {
       took += m.nfds;
@@ -190,7 +174,7 @@ Test(node_handles, a_flood_of_handles_holds_two_descriptors_at_most, .timeout = 
   cr_expect_eq(took + refused, 100, "every message delivered, with or without its descriptor");
   cr_expect_geq(took, 1);
   cr_expect_eq(cord_chan_close(&ch), 0);
-  cr_expect_eq(sockets(), base - 1, "nothing left open but the channel, now closed");
+  cr_expect_eq(count_open_fds(0), base - 1, "nothing left open but the channel, now closed");
   char buf[64];
   int answers = 0;
   while (fp_line(p, buf, sizeof buf) > 0)
@@ -202,7 +186,7 @@ Test(node_handles, a_flood_of_handles_holds_two_descriptors_at_most, .timeout = 
 Test(node_handles, a_handle_line_too_long_is_answered_nack, .timeout = 10) {
   static char big[3000];
   int p = node(1024, 4, 0), l = tcp_listener();
-  int base = sockets();
+  int base = count_open_fds(0);
   int n = snprintf(big, sizeof big, "{\"cmd\":\"NODE_HANDLE\",\"type\":\"net.Server\",\"msg\":\"%02000d\"}\n", 0);
   fp_raw_fds(p, big, (size_t)n, &l, 1);
   RAW(p, "[3]\n");
@@ -211,7 +195,7 @@ Test(node_handles, a_handle_line_too_long_is_answered_nack, .timeout = 10) {
   cr_expect_eq(m.status, 1001u, "NODE-6");
   expect_message("[3]", 0);
   expect_answer(p, NACK);
-  cr_expect_eq(sockets(), base, "its descriptor was closed");
+  cr_expect_eq(count_open_fds(0), base, "its descriptor was closed");
   close(l);
 }
 

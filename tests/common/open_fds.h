@@ -1,6 +1,6 @@
-/* fuzz_fds.h: what the child SDK's fuzzers count to find a descriptor left open. */
-#ifndef FUZZ_FDS_H
-#define FUZZ_FDS_H
+/* open_fds.h: what the fuzzers and descriptor tests count to find a descriptor left open. */
+#ifndef OPEN_FDS_H
+#define OPEN_FDS_H
 
 #include <dirent.h>
 #include <stdio.h>
@@ -9,9 +9,9 @@
 
 /* The sockets this process holds, and its pipes too when pipes is set.
  * Nothing else: libFuzzer's own thread that watches the memory opens
- * files at any moment, and a channel and what crosses it in these
- * harnesses are sockets and pipes. */
-static inline int fuzz_count_fds(int pipes) {
+ * files at any moment, and a channel and what crosses it in the fuzzers
+ * and tests that count are sockets and pipes. */
+static inline int count_open_fds(int pipes) {
   int n = 0;
   DIR *d = opendir("/proc/self/fd");
   struct dirent *e;
@@ -26,4 +26,4 @@ static inline int fuzz_count_fds(int pipes) {
   return n;
 }
 
-#endif /* FUZZ_FDS_H */
+#endif /* OPEN_FDS_H */
