@@ -365,9 +365,7 @@ class Channel:
         f = wire.pb2().Frame()
         try:
             f.ParseFromString(body)
-            bad = wire.wrong_wire_type(f) if self.brk != "frame-15" else None
-            if not bad and self.brk != "frame-14":
-                bad = wire.breaks_reading(body, wire_types=self.brk != "frame-15")
+            bad = wire.breaks_reading(body, wire_types=self.brk != "frame-15", one_reading=self.brk != "frame-14")
         except Exception:
             bad = "not a Frame"
         if bad:
